@@ -1,0 +1,185 @@
+"""Benchmark the notebook's "Try your own handwriting" section on photo-like MNIST digits.
+
+MNIST test digits are rendered as photos of handwriting (dark ink on tinted paper, 100–600 px,
+off-centre on a larger canvas, blurred, noisy, saved as RGB JPEG) with the notebook's
+`render_photo`, then recognized by a model trained exactly as the notebook trains it:
+
+  (a) naive: the picture resized to 28×28 as it is, as most tutorials do;
+  (b) MNIST-style: the notebook's `load_digit_image` + `prepare_digit`;
+
+beside the accuracy on the same digits as clean MNIST images. It also times one prediction from
+a file: the preparation and the model call (the notebook's `predict_digits`) separately.
+
+    MNIST_DATA_DIR=/path/to/mnist python benchmarks/own_images.py            # prints a table, writes own_images.json
+    MNIST_DATA_DIR=/path/to/mnist python benchmarks/own_images.py --samples  # regenerates samples/
+"""
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+from notebook import load_helpers, mnist_data_dir  # noqa: E402
+
+SAMPLE_SEED = 2024  # The repository's sample photos: fixed, so regenerating them changes nothing.
+SAMPLE_COUNT = 8
+SAMPLE_SIDE = 360  # Longest side of a sample photo, small enough for files under 30 KB.
+
+
+def write_samples(nb, x_test, y_test, folder=ROOT / "samples"):
+    """Render SAMPLE_COUNT test digits, one per class where possible, as the repository's samples."""
+    np, Image = nb["np"], nb["Image"]
+    rng = np.random.default_rng(SAMPLE_SEED)
+    folder.mkdir(exist_ok=True)
+    for old in folder.glob("*-mnist-test-*"):
+        old.unlink()
+    digits = rng.permutation(10)[:SAMPLE_COUNT]
+    for number, digit in enumerate(digits):
+        index = int(rng.choice(np.flatnonzero(y_test == digit)))
+        photo = nb["render_photo"](x_test[index], rng)
+        photo.thumbnail((SAMPLE_SIDE, SAMPLE_SIDE), Image.Resampling.LANCZOS)
+        if number == 0:  # One grayscale PNG among the JPEGs.
+            path = folder / f"{digit}-mnist-test-{index}.png"
+            photo.convert("L").quantize(32).save(path, optimize=True)
+        else:
+            path = folder / f"{digit}-mnist-test-{index}.jpg"
+            photo.save(path, quality=80, optimize=True)
+        print(f"{path.relative_to(ROOT)}: {path.stat().st_size / 1024:.1f} KiB")
+
+
+def train_model(nb, x_train, y_train, x_val, y_val):
+    """Train the notebook's model with its default parameters and its fit arguments."""
+    keras, tf = nb["keras"], nb["tf"]
+    keras.utils.set_random_seed(nb["SEED"])
+    tf.config.experimental.enable_op_determinism()
+    steps_per_epoch = -(-len(x_train) // nb["BATCH_SIZE"])
+    model = nb["compile_model"](nb["build_model"](), steps_per_epoch, nb["EPOCHS"], nb["LEARNING_RATE"])
+    model.fit(
+        x_train, y_train, batch_size=nb["BATCH_SIZE"], epochs=nb["EPOCHS"], validation_data=(x_val, y_val), verbose=0
+    )
+    return model
+
+
+def percentile_ms(seconds, q=50):
+    return float(1000 * sorted(seconds)[int(q / 100 * (len(seconds) - 1))])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--count", type=int, default=2000, help="rendered photos (default 2000)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the digit choice and the rendering")
+    parser.add_argument("--samples", action="store_true", help="regenerate samples/ and stop")
+    parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "own_images.json")
+    args = parser.parse_args()
+
+    nb = load_helpers()
+    np, Image, pd = nb["np"], nb["Image"], nb["pd"]
+    data_dir = mnist_data_dir()
+    (x_train, y_train), (x_test, y_test) = nb["load_mnist"](data_dir)
+    if args.samples:
+        write_samples(nb, x_test, y_test)
+        return
+
+    # The notebook's data preparation: scale to [0, 1], hold out the last VALIDATION_SIZE images.
+    x_train, x_test_clean = x_train.astype("float32") / 255, x_test.astype("float32") / 255
+    cut = len(x_train) - nb["VALIDATION_SIZE"]
+    start = time.perf_counter()
+    model = train_model(nb, x_train[:cut], y_train[:cut], x_train[cut:], y_train[cut:])
+    train_seconds = time.perf_counter() - start
+    predict = nb["predict_digits"]
+    clean_accuracy = float(np.mean(predict(model, x_test_clean)[0] == y_test))
+
+    rng = np.random.default_rng(args.seed)
+    chosen = rng.choice(len(x_test), size=args.count, replace=False)
+    labels = y_test[chosen]
+    subset_clean = float(np.mean(predict(model, x_test_clean[chosen])[0] == labels))
+    naive, prepared, prepare_seconds, failures = [], [], [], []
+    with tempfile.TemporaryDirectory() as folder:
+        paths = []
+        start = time.perf_counter()
+        for index in chosen:
+            paths.append(Path(folder) / f"{index}.jpg")
+            nb["render_photo"](x_test[index], rng).save(paths[-1], quality=int(rng.integers(75, 96)))
+        render_seconds = time.perf_counter() - start
+        for path in paths:
+            with Image.open(path) as image:  # (a) What most tutorials do.
+                naive.append(np.asarray(image.convert("L").resize((28, 28)), np.float32) / 255)
+            start = time.perf_counter()  # (b) The notebook's preparation, from the file.
+            try:
+                prepared.append(nb["prepare_digit"](nb["load_digit_image"](path), path.name))
+            except nb["DigitImageError"] as error:
+                failures.append(str(error))
+                prepared.append(np.zeros((28, 28), np.float32))
+            prepare_seconds.append(time.perf_counter() - start)
+        # One prediction from a file, end to end, as the notebook makes it.
+        recognize_seconds = []
+        for path in paths[:100]:
+            start = time.perf_counter()
+            nb["recognize_files"](model, [path])
+            recognize_seconds.append(time.perf_counter() - start)
+    naive, prepared = np.array(naive), np.array(prepared)
+    accuracy = {
+        "clean": subset_clean,
+        "naive": float(np.mean(predict(model, naive)[0] == labels)),
+        "naive_inverted": float(np.mean(predict(model, 1 - naive)[0] == labels)),
+        "mnist_style": float(np.mean(predict(model, prepared)[0] == labels)),
+    }
+
+    # Latency of the model call alone on one prepared input (after warm-up calls).
+    for image in prepared[:20]:
+        predict(model, image[None])
+    call_seconds = []
+    for image in np.resize(prepared, (500, 28, 28)):
+        start = time.perf_counter()
+        predict(model, image[None])
+        call_seconds.append(time.perf_counter() - start)
+
+    result = {
+        "photos": args.count,
+        "seed": args.seed,
+        "accuracy": accuracy,
+        "clean_test_accuracy_10000": clean_accuracy,
+        "mnist_style_gap_points": 100 * (subset_clean - accuracy["mnist_style"]),
+        "unreadable": len(failures),
+        "latency_ms": {
+            "model_call_p50": percentile_ms(call_seconds, 50),
+            "model_call_p90": percentile_ms(call_seconds, 90),
+            "preparation_p50": percentile_ms(prepare_seconds, 50),
+            "preparation_p90": percentile_ms(prepare_seconds, 90),
+            "file_to_prediction_p50": percentile_ms(recognize_seconds, 50),
+        },
+        "train_seconds": train_seconds,
+        "render_seconds": render_seconds,
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "tensorflow": nb["tf"].__version__},
+    }
+    table = pd.DataFrame(
+        {
+            "input": [
+                "clean MNIST test images (same digits)",
+                "(a) photo, naive resize to 28×28",
+                "(a') photo, naive resize + inversion",
+                "(b) photo, MNIST-style preparation",
+            ],
+            "accuracy": [accuracy[key] for key in ("clean", "naive", "naive_inverted", "mnist_style")],
+        }
+    )
+    print(f"{args.count} photo-like MNIST test digits; model trained {nb['EPOCHS']} epochs in {train_seconds:.0f} s")
+    print(table.to_string(index=False, formatters={"accuracy": "{:.2%}".format}))
+    print(f"Clean accuracy on all 10,000 test images: {clean_accuracy:.2%}")
+    print(f"(b) is {result['mnist_style_gap_points']:.2f} points below clean; {len(failures)} photo(s) unreadable")
+    for name, value in result["latency_ms"].items():
+        print(f"{name:>24}: {value:.2f} ms")
+    args.output.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"Wrote {args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output}")
+
+
+if __name__ == "__main__":
+    main()

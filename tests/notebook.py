@@ -1,0 +1,72 @@
+"""Reach the notebook from tests and benchmarks: its helper cells, or a whole headless run.
+
+The helpers are the notebook's own code: the cells tagged `helpers` (plus the `parameters` cell)
+are executed into a namespace, in notebook order, so nothing is copied into the tests.
+"""
+
+import os
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK = ROOT / "mnist_digit_recognition.ipynb"
+
+
+def tagged_cells(*tags, notebook=NOTEBOOK):
+    """The code cells of the notebook that carry any of the tags, in order."""
+    cells = nbformat.read(notebook, as_version=4).cells
+    return [cell for cell in cells if cell.cell_type == "code" and set(tags) & set(cell.metadata.get("tags", []))]
+
+
+def load_helpers(**parameters):
+    """Execute the notebook's helper cells and return their namespace.
+
+    Keyword arguments override the parameters cell, as papermill would.
+    """
+    namespace = {"__name__": "mnist_notebook"}
+    for cell in tagged_cells("helpers", "parameters"):
+        exec(compile(cell.source, f"<notebook cell {cell.id}>", "exec"), namespace)
+        if "parameters" in cell.metadata.get("tags", []):
+            unknown = set(parameters) - set(namespace)
+            if unknown:
+                raise KeyError(f"Not notebook parameters: {sorted(unknown)}")
+            namespace.update(parameters)
+    return namespace
+
+
+def run_notebook(output_dir, **parameters):
+    """Run the whole notebook headless with papermill in output_dir; return the executed notebook."""
+    import papermill
+
+    output = Path(output_dir) / NOTEBOOK.name
+    papermill.execute_notebook(
+        str(NOTEBOOK),
+        str(output),
+        parameters=parameters,
+        cwd=str(output_dir),
+        kernel_name="python3",
+        progress_bar=False,
+        log_output=False,
+    )
+    return nbformat.read(output, as_version=4)
+
+
+def cell_text(notebook, needle):
+    """The text outputs (stdout and text/plain) of the first code cell whose source contains needle."""
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and needle in cell.source:
+            parts = []
+            for output in cell.outputs:
+                if output.output_type == "stream" and output.name == "stdout":
+                    parts.append(output.text)
+                elif "data" in output and "text/plain" in output.data:
+                    parts.append(output.data["text/plain"])
+            return "".join(parts)
+    raise LookupError(f"No code cell contains {needle!r}")
+
+
+def mnist_data_dir():
+    """The local MNIST copy named by MNIST_DATA_DIR, or None."""
+    value = os.environ.get("MNIST_DATA_DIR")
+    return Path(value) if value else None

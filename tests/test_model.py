@@ -1,0 +1,66 @@
+"""The model's exact architecture, and saving it: round trips, portability, and failed saves."""
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture(scope="module")
+def model(nb):
+    nb["keras"].utils.set_random_seed(0)
+    model = nb["compile_model"](nb["build_model"](), steps_per_epoch=10)
+    # One short fit, so that the optimizer has state and the weights are not the initial ones.
+    rng = np.random.default_rng(0)
+    model.fit(rng.random((64, 28, 28), np.float32), rng.integers(0, 10, 64), epochs=1, verbose=0)
+    return model
+
+
+def layer_summary(model):
+    return [(type(layer).__name__, layer.output.shape[1:], getattr(layer, "rate", None),
+             getattr(getattr(layer, "activation", None), "__name__", None)) for layer in model.layers]
+
+
+def test_architecture_is_the_originals_four_layers(nb):
+    model = nb["build_model"]()
+    assert layer_summary(model) == [
+        ("Flatten", (784,), None, None),
+        ("Dense", (128,), None, "relu"),
+        ("Dropout", (128,), 0.2, None),
+        ("Dense", (10,), None, "softmax"),
+    ]
+    assert model.input_shape == (None, 28, 28)
+    assert model.count_params() == 101_770
+
+
+@pytest.mark.parametrize("saver, suffix", [("save_h5", ".h5"), ("save_keras", ".keras")])
+def test_save_and_reload_predicts_identically(nb, model, tmp_path, saver, suffix):
+    path = nb[saver](model, tmp_path / f"model{suffix}")
+    reloaded = nb["keras"].models.load_model(path, compile=False)
+    images = np.random.default_rng(1).random((100, 28, 28), np.float32)
+    assert np.array_equal(nb["predict_digits"](reloaded, images)[2], nb["predict_digits"](model, images)[2])
+    assert layer_summary(reloaded) == layer_summary(model)
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # No temporary file left behind.
+
+
+def test_h5_loads_in_tf_keras_2_with_identical_predictions(nb, model, tmp_path):
+    tf_keras = pytest.importorskip("tf_keras")
+    path = nb["save_h5"](model, tmp_path / "model.h5")
+    legacy = tf_keras.models.load_model(path, compile=False)
+    assert [type(layer).__name__ for layer in legacy.layers] == ["Flatten", "Dense", "Dropout", "Dense"]
+    images = np.random.default_rng(2).random((100, 28, 28), np.float32)
+    assert np.array_equal(legacy(images, training=False).numpy(), nb["predict_digits"](model, images)[2])
+
+
+def test_a_failing_save_keeps_the_previous_file(nb, model, tmp_path, monkeypatch):
+    path = nb["save_h5"](model, tmp_path / "model.h5")
+    before = path.read_bytes()
+
+    def broken_save(self, filepath, *args, **kwargs):
+        with open(filepath, "wb") as file:
+            file.write(b"half a model")
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(type(model), "save", broken_save)
+    with pytest.raises(OSError, match=r"Could not save model\.h5 \(No space left on device\); the previous file"):
+        nb["save_h5"](model, path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["model.h5"]

@@ -1,0 +1,223 @@
+"""Tests of the notebook's "Try your own handwriting" helpers and of its folder mode."""
+
+import io
+import struct
+import zlib
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from notebook import cell_text, run_notebook
+from PIL import Image, ImageDraw
+from scipy import ndimage
+
+MODES = ["L", "RGB", "RGBA", "LA", "P", "1", "I;16", "CMYK"]
+
+
+@pytest.fixture(scope="module")
+def untrained_model(nb):
+    """Any model of the notebook's architecture: enough where only the plumbing matters."""
+    return nb["build_model"]()
+
+
+@pytest.fixture(scope="module")
+def mnist_test(nb, mnist_dir):
+    return nb["load_mnist"](mnist_dir)[1]
+
+
+@pytest.fixture(scope="module")
+def quick_model(nb, mnist_dir):
+    """The notebook's model trained briefly (2 epochs) with the notebook's own helpers."""
+    keras = nb["keras"]
+    keras.utils.set_random_seed(nb["SEED"])
+    (x_train, y_train), _ = nb["load_mnist"](mnist_dir)
+    x_train = x_train.astype("float32") / 255
+    epochs, batch_size = 2, nb["BATCH_SIZE"]
+    model = nb["compile_model"](nb["build_model"](), -(-len(x_train) // batch_size), epochs)
+    model.fit(x_train, y_train, batch_size=batch_size, epochs=epochs, verbose=0)
+    return model
+
+
+def digit_like_picture(width, height, points, line_width, ink, paper, mode):
+    """A picture of a polyline 'digit' in the given grey levels, converted to mode."""
+    image = Image.new("L", (width, height), paper)
+    ImageDraw.Draw(image).line(points, fill=ink, width=line_width, joint="curve")
+    if mode == "RGBA":
+        rgba = image.convert("RGBA")
+        rgba.putalpha(255)
+        return rgba
+    if mode == "I;16":
+        return Image.fromarray(np.asarray(image).astype(np.uint16) * 257)
+    if mode == "1":
+        return image.point(lambda value: 255 if value > (ink + paper) / 2 else 0).convert("1")
+    return image.convert(mode)
+
+
+@st.composite
+def pictures(draw):
+    width, height = draw(st.integers(12, 400)), draw(st.integers(12, 400))
+    # The digit's box: anywhere in the picture, at least a third of its shorter side.
+    side = min(width, height)
+    box_w = draw(st.integers(max(4, side // 3), width - 2))
+    box_h = draw(st.integers(max(4, side // 3), height - 2))
+    left, top = draw(st.integers(1, width - box_w - 1)), draw(st.integers(1, height - box_h - 1))
+    fractions = draw(st.lists(st.tuples(st.floats(0, 1), st.floats(0, 1)), min_size=2, max_size=5))
+    points = [(left + fx * box_w, top + fy * box_h) for fx, fy in fractions]
+    xs, ys = [x for x, _ in points], [y for _, y in points]
+    if max(xs) - min(xs) + max(ys) - min(ys) < 3:
+        points.append((left + box_w, top + box_h))  # Not a mere dot.
+    line_width = draw(st.integers(1, max(1, min(box_w, box_h) // 6)))
+    paper = draw(st.integers(0, 255))
+    ink = draw(st.integers(0, 255).filter(lambda value: abs(value - paper) >= 80))
+    return digit_like_picture(width, height, points, line_width, ink, paper, draw(st.sampled_from(MODES)))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(picture=pictures())
+def test_prepare_digit_gives_a_centred_mnist_style_input(nb, picture):
+    digit = nb["prepare_digit"](picture)
+    assert digit.shape == (28, 28) and digit.dtype == np.float32
+    assert 0 <= digit.min() and digit.max() <= 1 and digit.max() > 0.5
+    center = np.array(ndimage.center_of_mass(digit))
+    assert np.all(np.abs(center - nb["MNIST_CENTER"]) <= 1), center
+    rows, cols = np.nonzero(digit > 0.1)
+    assert max(np.ptp(rows), np.ptp(cols)) + 1 <= nb["MNIST_BOX"] + 4  # Scaled to MNIST's 20-px box.
+
+
+@pytest.mark.parametrize("ink, paper", [(0, 255), (255, 0), (40, 200)])
+def test_prepare_digit_makes_white_ink_on_black_whatever_the_polarity(nb, ink, paper):
+    picture = digit_like_picture(300, 200, [(100, 30), (160, 170)], 12, ink, paper, "RGB")
+    digit = nb["prepare_digit"](picture)
+    assert digit[0].max() == 0 and digit[:, 0].max() == 0 and digit.max() == 1  # Black frame, white ink.
+
+
+@pytest.mark.parametrize("mode", ["I;16", "P", "RGBA", "1"])
+def test_large_pictures_are_reduced_in_any_mode(nb, mode):
+    picture = digit_like_picture(2600, 2100, [(1200, 300), (1300, 1800)], 40, 20, 230, mode)
+    digit = nb["prepare_digit"](picture)
+    assert digit.shape == (28, 28) and digit.max() == 1
+
+
+def test_arrays_are_accepted(nb):
+    array = np.zeros((60, 40))
+    array[10:50, 18:23] = 1.0  # A float64 "1", white on black.
+    assert nb["prepare_digit"](array).max() == 1
+    assert nb["prepare_digit"](array > 0.5).max() == 1
+
+
+def test_transparent_png_with_ink_in_the_alpha_channel(nb, tmp_path):
+    alpha = np.asarray(digit_like_picture(120, 120, [(60, 10), (60, 110)], 8, 255, 0, "L"))
+    for color in (0, 255):  # Black or white ink, painted only through the alpha channel.
+        rgba = np.zeros((120, 120, 4), np.uint8)
+        rgba[..., :3], rgba[..., 3] = color, alpha
+        Image.fromarray(rgba, "RGBA").save(tmp_path / f"ink{color}.png")
+        digit = nb["prepare_digit"](nb["load_digit_image"](tmp_path / f"ink{color}.png"))
+        assert digit.max() == 1 and digit[:, :8].max() == 0
+
+
+def test_exif_rotation_is_applied(nb, tmp_path):
+    picture = digit_like_picture(200, 100, [(20, 50), (180, 50)], 6, 0, 255, "RGB")  # A horizontal bar.
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: rotate 90° clockwise to display.
+    picture.save(tmp_path / "rotated.jpg", exif=exif.tobytes())
+    assert nb["load_digit_image"](tmp_path / "rotated.jpg").size == (100, 200)
+
+
+def huge_png_header(width, height):
+    """A tiny PNG file announcing an enormous picture (a decompression bomb)."""
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    pixels = zlib.compress(b"\0" * 64)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+
+
+def bad_files(folder):
+    """Write one file per kind of bad input; return {file name: expected words of the reason}."""
+    good = io.BytesIO()
+    digit_like_picture(200, 200, [(100, 20), (100, 180)], 10, 0, 255, "RGB").save(good, "PNG")
+    jpeg = io.BytesIO()
+    digit_like_picture(200, 200, [(100, 20), (100, 180)], 10, 0, 255, "RGB").save(jpeg, "JPEG")
+    (folder / "notes.png").write_text("These are not pixels.\n")
+    (folder / "empty.jpg").write_bytes(b"")
+    (folder / "truncated.png").write_bytes(good.getvalue()[: len(good.getvalue()) // 2])
+    (folder / "truncated.jpg").write_bytes(jpeg.getvalue()[:400])
+    Image.new("RGB", (300, 200), "white").save(folder / "blank.png")
+    Image.new("L", (64, 64), 128).save(folder / "uniform.jpg")
+    (folder / "bomb.png").write_bytes(huge_png_header(30_000, 30_000))
+    Image.new("LAB", (64, 64), (50, 0, 0)).save(folder / "lab.tif")
+    return {
+        "notes.png": "not a picture",
+        "empty.jpg": "empty",
+        "truncated.png": "truncated",
+        "truncated.jpg": "truncated",
+        "blank.png": "no ink",
+        "uniform.jpg": "no ink",
+        "bomb.png": "too large",
+        "lab.tif": "unsupported pixel mode",
+    }
+
+
+def test_each_bad_file_gives_one_clear_error(nb, untrained_model, tmp_path):
+    expected = bad_files(tmp_path)
+    for name, words in expected.items():
+        with pytest.raises(nb["DigitImageError"]) as caught:
+            nb["prepare_digit"](nb["load_digit_image"](tmp_path / name), name)
+        assert str(caught.value).startswith(f"{name}: ") and words in caught.value.reason, str(caught.value)
+    table, errors = nb["recognize_files"](untrained_model, [tmp_path / name for name in expected])
+    assert table.empty
+    assert sorted(file for file, _ in errors) == sorted(expected)
+
+
+def test_a_folder_predicts_the_good_files_and_lists_the_bad_ones(nb, untrained_model, tmp_path):
+    expected = bad_files(tmp_path)
+    for name in ("b.png", "a.jpg", "c.webp", "d.gif", "e.bmp"):
+        digit_like_picture(90, 120, [(30, 20), (60, 100)], 6, 30, 220, "RGB").save(tmp_path / name)
+    (tmp_path / ".DS_Store").write_bytes(b"\0\1")
+    paths, skipped, is_folder = nb["pictures_in"](tmp_path)
+    assert is_folder and skipped == [("lab.tif", skipped[0][1])] and "not a picture file" in skipped[0][1]
+    table, errors = nb["recognize_files"](untrained_model, paths)
+    assert list(table.file) == ["a.jpg", "b.png", "c.webp", "d.gif", "e.bmp"]
+    assert table.predicted.between(0, 9).all() and table.confidence.between(0, 1).all()
+    assert np.allclose(np.stack(table.probabilities).sum(axis=1), 1, atol=1e-5)
+    assert sorted(file for file, _ in errors) == sorted(set(expected) - {"lab.tif"})
+
+
+def render_folder(nb, images, labels, indexes, folder, seed):
+    rng = np.random.default_rng(seed)
+    for index in indexes:
+        nb["render_photo"](images[index], rng).save(folder / f"{index:05d}.jpg", quality=85)
+    return {f"{index:05d}.jpg": labels[index] for index in indexes}
+
+
+def test_accuracy_on_rendered_photos_is_above_a_floor(nb, quick_model, mnist_test, tmp_path):
+    images, labels = mnist_test
+    indexes = np.random.default_rng(7).choice(len(images), size=150, replace=False)
+    truth = render_folder(nb, images, labels, indexes, tmp_path, seed=7)
+    table, errors = nb["recognize_files"](quick_model, sorted(tmp_path.iterdir()))
+    assert errors == []
+    accuracy = np.mean(table.predicted.to_numpy() == table.file.map(truth).to_numpy())
+    clean = np.mean(nb["predict_digits"](quick_model, images[indexes] / 255.0)[0] == labels[indexes])
+    assert accuracy >= 0.9 and accuracy >= clean - 0.05, (accuracy, clean)
+
+
+def test_headless_run_on_a_folder_writes_predictions_csv(nb, mnist_test, tmp_path, monkeypatch):
+    images, labels = mnist_test
+    folder = tmp_path / "my digits"
+    folder.mkdir()
+    truth = render_folder(nb, images, labels, [3, 2, 1, 0, 18], folder, seed=3)  # 7, 1, 0, 4, 3
+    (folder / "broken.png").write_bytes(b"not a png")
+    (folder / "readme.txt").write_text("my digits\n")
+    notebook = run_notebook(tmp_path, OWN_IMAGES=str(folder))
+    predictions = pd.read_csv(tmp_path / "predictions.csv")
+    assert list(predictions.columns) == ["file", "predicted", "confidence"]
+    assert list(predictions.file) == sorted(truth)
+    assert predictions.confidence.between(0, 1).all()
+    assert (predictions.predicted == predictions.file.map(truth)).sum() >= len(truth) - 1
+    assert "Could not read broken.png" in cell_text(notebook, "recognize_files(model, own_paths)")
+    outputs = nb["json"].dumps([cell.get("outputs", []) for cell in notebook.cells])
+    assert str(tmp_path) not in outputs and str(folder) not in outputs  # No machine paths shown.
