@@ -1,5 +1,8 @@
 """The model's exact architecture, and saving it: round trips, portability, and failed saves."""
 
+import os
+import stat
+
 import numpy as np
 import pytest
 
@@ -64,3 +67,24 @@ def test_a_failing_save_keeps_the_previous_file(nb, model, tmp_path, monkeypatch
         nb["save_h5"](model, path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["model.h5"]
+
+
+def test_saved_files_get_the_usual_permissions(nb, model, tmp_path):
+    umask = os.umask(0)
+    os.umask(umask)
+    path = nb["save_keras"](model, tmp_path / "model.keras")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
+
+
+def test_tflite_exports_predict_like_keras_for_any_batch_size(nb, model, tmp_path):
+    images = np.random.default_rng(3).random((25, 28, 28), np.float32)
+    expected = nb["predict_digits"](model, images)[2]
+    float_path = nb["export_tflite"](model, tmp_path / "model.tflite")
+    quantized_path = nb["export_tflite"](model, tmp_path / "model_quantized.tflite", quantize=True)
+    assert quantized_path.stat().st_size < float_path.stat().st_size / 3  # int8 weights instead of float32.
+    for count in (1, 0, 25):  # One picture, as an app would, none, and several batches.
+        probabilities = nb["tflite_predict"](float_path, images[:count], batch_size=10)
+        assert probabilities.shape == (count, 10)
+        assert np.allclose(probabilities, expected[:count], atol=1e-5)
+    quantized = nb["tflite_predict"](quantized_path, images)
+    assert np.allclose(quantized.sum(axis=1), 1, atol=1e-4) and np.abs(quantized - expected).max() < 0.05
