@@ -221,3 +221,39 @@ def test_headless_run_on_a_folder_writes_predictions_csv(nb, mnist_test, tmp_pat
     assert "Could not read broken.png" in cell_text(notebook, "recognize_files(model, own_paths)")
     outputs = nb["json"].dumps([cell.get("outputs", []) for cell in notebook.cells])
     assert str(tmp_path) not in outputs and str(folder) not in outputs  # No machine paths shown.
+
+
+def on_ruled_paper(photo, grid, color=(110, 140, 200)):
+    """The photo with thin ruled lines under its ink: lined paper, or squared paper if grid."""
+    pixels = np.asarray(photo).copy()
+    spacing = photo.height // 7  # About a third of the digit's height.
+    lines = np.zeros(pixels.shape[:2], bool)
+    for shift in (0, 1):  # Lines two pixels thick.
+        lines[spacing // 2 + shift :: spacing] = True
+        if grid:
+            lines[:, spacing // 2 + shift :: spacing] = True
+    pixels[lines] = np.minimum(pixels[lines], color)  # The pen's ink is darker than the lines.
+    return Image.fromarray(pixels)
+
+
+def test_ruled_lines_are_erased_from_photos(nb, quick_model, mnist_test):
+    images, labels = mnist_test
+    rng = np.random.default_rng(11)
+    for index in [0, 1, 2, 3, 4, 7]:  # 7, 2, 1, 0, 4, 9
+        photo = nb["render_photo"](images[index], rng)
+        plain = nb["prepare_digit"](photo) > 0.5
+        for grid in (False, True):
+            ruled = nb["prepare_digit"](on_ruled_paper(photo, grid))
+            # The same digit up to a pixel's shift (the centre of mass is rounded to whole pixels).
+            shifted = [np.roll(ruled > 0.5, (down, right), (0, 1)) for down in (-1, 0, 1) for right in (-1, 0, 1)]
+            overlap = max((plain & other).sum() / (plain | other).sum() for other in shifted)
+            assert overlap > 0.8, (index, grid, overlap)
+            assert nb["predict_digits"](quick_model, ruled)[0][0] == labels[index], (index, grid)
+
+
+def test_long_strokes_of_a_drawing_are_not_taken_for_ruled_lines(nb):
+    drawing = np.full((28, 28), 255, np.uint8)
+    drawing[4:25, 6:8] = drawing[4:25, 19:21] = drawing[14:16, 6:21] = 0  # A frame-filling square 4.
+    grey = nb["grayscale"](Image.fromarray(drawing))
+    ink, _ = nb["find_ink"](grey)
+    assert np.array_equal(ink, 1 - grey)
