@@ -82,27 +82,13 @@ def train_original(seed):
     return {"fit_seconds": fit_seconds, "test_accuracy": float(accuracy)}
 
 
-def notebook_code_cells():
-    import nbformat
-
-    return [cell for cell in nbformat.read(NOTEBOOK, as_version=4).cells if cell.cell_type == "code"]
-
-
 def train_notebook(seed):
     """Run the notebook's own cells up to and including the training cell, with SEED=seed."""
     quiet_tensorflow()
-    namespace = {"__name__": "__main__"}
+    from notebook import run_until_trained
+
     with contextlib.redirect_stdout(sys.stderr):
-        for cell in notebook_code_cells():
-            if any(line.lstrip().startswith(("%", "!")) for line in cell.source.splitlines()):
-                continue  # IPython magics (the %pip install cell): not Python, and not needed here.
-            exec(compile(cell.source, f"<notebook cell {cell.get('id')}>", "exec"), namespace)
-            if "parameters" in cell.metadata.get("tags", []):
-                namespace["SEED"] = seed
-            if "model.fit(" in cell.source:
-                break
-        else:
-            raise LookupError("The notebook has no cell calling model.fit(")
+        namespace = run_until_trained(SEED=seed)
         accuracy = namespace["model"].evaluate(namespace["x_test"], namespace["y_test"], batch_size=1000, verbose=0)[1]
     history = namespace["history"].history
     return {

@@ -15,6 +15,7 @@ a file: the preparation and the model call (the notebook's `predict_digits`) sep
 """
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -27,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-from notebook import load_helpers, mnist_data_dir  # noqa: E402
+from notebook import load_helpers, mnist_data_dir, run_until_trained  # noqa: E402
 
 SAMPLE_SEED = 2024  # The repository's sample photos: fixed, so regenerating them changes nothing.
 SAMPLE_COUNT = 8
@@ -55,19 +56,6 @@ def write_samples(nb, x_test, y_test, folder=ROOT / "samples"):
         print(f"{path.relative_to(ROOT)}: {path.stat().st_size / 1024:.1f} KiB")
 
 
-def train_model(nb, x_train, y_train, x_val, y_val):
-    """Train the notebook's model with its default parameters and its fit arguments."""
-    keras, tf = nb["keras"], nb["tf"]
-    keras.utils.set_random_seed(nb["SEED"])
-    tf.config.experimental.enable_op_determinism()
-    steps_per_epoch = -(-len(x_train) // nb["BATCH_SIZE"])
-    model = nb["compile_model"](nb["build_model"](), steps_per_epoch, nb["EPOCHS"], nb["LEARNING_RATE"])
-    model.fit(
-        x_train, y_train, batch_size=nb["BATCH_SIZE"], epochs=nb["EPOCHS"], validation_data=(x_val, y_val), verbose=0
-    )
-    return model
-
-
 def percentile_ms(seconds, q=50):
     return float(1000 * sorted(seconds)[int(q / 100 * (len(seconds) - 1))])
 
@@ -83,17 +71,15 @@ def main():
     nb = load_helpers()
     np, Image, pd = nb["np"], nb["Image"], nb["pd"]
     data_dir = mnist_data_dir()
-    (x_train, y_train), (x_test, y_test) = nb["load_mnist"](data_dir)
+    _, (x_test, y_test) = nb["load_mnist"](data_dir)
     if args.samples:
         write_samples(nb, x_test, y_test)
         return
 
-    # The notebook's data preparation: scale to [0, 1], hold out the last VALIDATION_SIZE images.
-    x_train, x_test_clean = x_train.astype("float32") / 255, x_test.astype("float32") / 255
-    cut = len(x_train) - nb["VALIDATION_SIZE"]
-    start = time.perf_counter()
-    model = train_model(nb, x_train[:cut], y_train[:cut], x_train[cut:], y_train[cut:])
-    train_seconds = time.perf_counter() - start
+    # The notebook's own cells, up to and including training, with its default parameters.
+    with contextlib.redirect_stdout(sys.stderr):
+        trained = run_until_trained()
+    model, x_test_clean, train_seconds = trained["model"], trained["x_test"], trained["fit_seconds"]
     predict = nb["predict_digits"]
     clean_accuracy = float(np.mean(predict(model, x_test_clean)[0] == y_test))
 

@@ -4,6 +4,7 @@ The helpers are the notebook's own code: the cells tagged `helpers` (plus the `p
 are executed into a namespace, in notebook order, so nothing is copied into the tests.
 """
 
+import linecache
 import os
 from pathlib import Path
 
@@ -19,6 +20,17 @@ def tagged_cells(*tags, notebook=NOTEBOOK):
     return [cell for cell in cells if cell.cell_type == "code" and set(tags) & set(cell.metadata.get("tags", []))]
 
 
+def exec_cell(cell, namespace):
+    """Execute one code cell in namespace, with its source findable as Jupyter makes it.
+
+    Registering the source with linecache gives readable tracebacks, and lets TensorFlow's
+    autograph read the functions it converts (the tf.data pipeline's map function).
+    """
+    filename = f"<notebook cell {cell.id}>"
+    linecache.cache[filename] = (len(cell.source), None, cell.source.splitlines(keepends=True), filename)
+    exec(compile(cell.source, filename, "exec"), namespace)
+
+
 def load_helpers(**parameters):
     """Execute the notebook's helper cells and return their namespace.
 
@@ -26,13 +38,32 @@ def load_helpers(**parameters):
     """
     namespace = {"__name__": "mnist_notebook"}
     for cell in tagged_cells("helpers", "parameters"):
-        exec(compile(cell.source, f"<notebook cell {cell.id}>", "exec"), namespace)
+        exec_cell(cell, namespace)
         if "parameters" in cell.metadata.get("tags", []):
             unknown = set(parameters) - set(namespace)
             if unknown:
                 raise KeyError(f"Not notebook parameters: {sorted(unknown)}")
             namespace.update(parameters)
     return namespace
+
+
+def run_until_trained(**parameters):
+    """Execute the notebook's code cells in order, up to and including the training cell.
+
+    Keyword arguments override the parameters cell, as papermill would. Returns the namespace:
+    the trained `model`, `history`, `fit_seconds`, the data and every helper. IPython magics
+    (the `%pip install` cell) are skipped.
+    """
+    namespace = {"__name__": "__main__"}
+    for cell in nbformat.read(NOTEBOOK, as_version=4).cells:
+        if cell.cell_type != "code" or any(line.lstrip().startswith(("%", "!")) for line in cell.source.splitlines()):
+            continue
+        exec_cell(cell, namespace)
+        if "parameters" in cell.metadata.get("tags", []):
+            namespace.update(parameters)
+        if "model.fit(" in cell.source:
+            return namespace
+    raise LookupError("The notebook has no cell calling model.fit(")
 
 
 def run_notebook(output_dir, **parameters):

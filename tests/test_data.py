@@ -103,3 +103,40 @@ def test_offline_without_a_local_copy_says_how_to_fix_it(nb, monkeypatch):
     message = "Could not download MNIST .* Connect to the internet .* MNIST_DATA_DIR"
     with pytest.raises(nb["MnistDataError"], match=message):
         nb["load_mnist"](None)
+
+
+def test_normalize_maps_bytes_to_float32_in_0_1(nb):
+    pixels = np.arange(256, dtype=np.uint8).reshape(16, 16)
+    scaled = nb["normalize"](pixels).numpy()
+    assert scaled.dtype == np.float32
+    assert scaled[0, 0] == 0.0 and scaled[-1, -1] == 1.0
+    np.testing.assert_allclose(scaled, pixels / 255.0, rtol=1e-7)
+
+
+def epochs_of(dataset, count):
+    """The label batches of `count` passes over a dataset, as lists of numpy arrays."""
+    return [[labels.numpy() for _, labels in dataset] for _ in range(count)]
+
+
+def test_unshuffled_batches_come_in_order_with_a_last_smaller_batch(nb):
+    images = np.arange(10 * 28 * 28, dtype=np.uint64).reshape(10, 28, 28) % 256
+    images, labels = images.astype(np.uint8), np.arange(10, dtype=np.uint8)
+    batches = list(nb["mnist_batches"](images, labels, batch_size=4))
+    assert [len(labels) for _, labels in batches] == [4, 4, 2]
+    np.testing.assert_array_equal(np.concatenate([x for x, _ in batches]), nb["normalize"](images).numpy())
+    np.testing.assert_array_equal(np.concatenate([y for _, y in batches]), labels)
+
+
+def test_shuffled_batches_are_full_new_each_epoch_and_reproducible(nb):
+    count, batch_size = 103, 10
+    images = np.repeat(np.arange(count, dtype=np.uint8), 28 * 28).reshape(count, 28, 28)
+    labels = np.arange(count, dtype=np.uint8)  # Each image is filled with its own label.
+    first, again = (epochs_of(nb["mnist_batches"](images, labels, batch_size, seed=7), 3) for _ in range(2))
+    for epoch in first:
+        assert [len(batch) for batch in epoch] == [batch_size] * (count // batch_size)  # Remainder dropped.
+        seen = np.concatenate(epoch)
+        assert len(set(seen.tolist())) == len(seen)  # No image twice in an epoch.
+    assert not np.array_equal(np.concatenate(first[0]), np.concatenate(first[1]))  # A new order each epoch.
+    assert all(np.array_equal(np.concatenate(a), np.concatenate(b)) for a, b in zip(first, again))  # Same seed.
+    for batch_images, batch_labels in nb["mnist_batches"](images, labels, batch_size, seed=7):
+        np.testing.assert_array_equal(np.rint(batch_images.numpy()[:, 0, 0] * 255), batch_labels.numpy())  # Pairs kept.

@@ -33,10 +33,10 @@ def quick_model(nb, mnist_dir):
     keras = nb["keras"]
     keras.utils.set_random_seed(nb["SEED"])
     (x_train, y_train), _ = nb["load_mnist"](mnist_dir)
-    x_train = x_train.astype("float32") / 255
     epochs, batch_size = 2, nb["BATCH_SIZE"]
-    model = nb["compile_model"](nb["build_model"](), -(-len(x_train) // batch_size), epochs)
-    model.fit(x_train, y_train, batch_size=batch_size, epochs=epochs, verbose=0)
+    model = nb["compile_model"](nb["build_model"](), len(x_train) // batch_size, epochs)
+    batches = nb["mnist_batches"](x_train, y_train, batch_size, seed=nb["SEED"])
+    model.fit(batches, epochs=epochs, shuffle=False, verbose=0)
     return model
 
 
