@@ -31,6 +31,14 @@ def exec_cell(cell, namespace):
     exec(compile(cell.source, filename, "exec"), namespace)
 
 
+def set_parameters(namespace, parameters):
+    """Override the parameters cell's values in namespace, as papermill would; refuse unknown names."""
+    unknown = set(parameters) - set(namespace)
+    if unknown:
+        raise KeyError(f"Not notebook parameters: {sorted(unknown)}")
+    namespace.update(parameters)
+
+
 def load_helpers(**parameters):
     """Execute the notebook's helper cells and return their namespace.
 
@@ -40,10 +48,7 @@ def load_helpers(**parameters):
     for cell in tagged_cells("helpers", "parameters"):
         exec_cell(cell, namespace)
         if "parameters" in cell.metadata.get("tags", []):
-            unknown = set(parameters) - set(namespace)
-            if unknown:
-                raise KeyError(f"Not notebook parameters: {sorted(unknown)}")
-            namespace.update(parameters)
+            set_parameters(namespace, parameters)
     return namespace
 
 
@@ -60,7 +65,7 @@ def run_until_trained(**parameters):
             continue
         exec_cell(cell, namespace)
         if "parameters" in cell.metadata.get("tags", []):
-            namespace.update(parameters)
+            set_parameters(namespace, parameters)
         if "model.fit(" in cell.source:
             return namespace
     raise LookupError("The notebook has no cell calling model.fit(")
