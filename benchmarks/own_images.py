@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-from notebook import load_helpers, mnist_data_dir, run_until_trained  # noqa: E402
+from notebook import load_helpers, mnist_data_dir, run_until_evaluated  # noqa: E402
 
 SAMPLE_SEED = 2024  # The repository's sample photos: fixed, so regenerating them changes nothing.
 SAMPLE_COUNT = 8
@@ -76,9 +76,9 @@ def main():
         write_samples(nb, x_test, y_test)
         return
 
-    # The notebook's own cells, up to and including training, with its default parameters.
+    # The notebook's own cells, through training and evaluation, with its default parameters.
     with contextlib.redirect_stdout(sys.stderr):
-        trained = run_until_trained()
+        trained = run_until_evaluated()
     model, x_test_clean, train_seconds = trained["model"], trained["x_test"], trained["fit_seconds"]
     predict = nb["predict_digits"]
     clean_accuracy = float(np.mean(predict(model, x_test_clean)[0] == y_test))

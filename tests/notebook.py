@@ -52,12 +52,12 @@ def load_helpers(**parameters):
     return namespace
 
 
-def run_until_trained(**parameters):
-    """Execute the notebook's code cells in order, up to and including the training cell.
+def run_until_evaluated(**parameters):
+    """Execute the notebook's code cells in order, up to and including the test evaluation.
 
     Keyword arguments override the parameters cell, as papermill would. Returns the namespace:
-    the trained `model`, `history`, `fit_seconds`, the data and every helper. IPython magics
-    (the `%pip install` cell) are skipped.
+    the trained `model`, `history`, `fit_seconds`, `test_accuracy`, the data and every helper.
+    IPython magics (the `%pip install` cell) are skipped.
     """
     namespace = {"__name__": "__main__"}
     for cell in nbformat.read(NOTEBOOK, as_version=4).cells:
@@ -66,9 +66,9 @@ def run_until_trained(**parameters):
         exec_cell(cell, namespace)
         if "parameters" in cell.metadata.get("tags", []):
             set_parameters(namespace, parameters)
-        if "model.fit(" in cell.source:
+        if "model.evaluate(" in cell.source:
             return namespace
-    raise LookupError("The notebook has no cell calling model.fit(")
+    raise LookupError("The notebook has no cell calling model.evaluate(")
 
 
 def run_notebook(output_dir, **parameters):
