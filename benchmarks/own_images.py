@@ -33,27 +33,49 @@ from notebook import load_helpers, mnist_data_dir, run_until_evaluated  # noqa: 
 SAMPLE_SEED = 2024  # The repository's sample photos: fixed, so regenerating them changes nothing.
 SAMPLE_COUNT = 8
 SAMPLE_SIDE = 360  # Longest side of a sample photo, small enough for files under 30 KB.
+HARD_SAMPLES = [  # (MNIST test index, kind): harder cases, so that the samples show failures too.
+    (3, "squared-paper"),  # A 0 on squared paper: the ruled lines must go before the ink is cut out.
+    (18, "chalk"),  # A 3 in light chalk on a dark board.
+    (9587, "hard"),  # A 9 with an open loop, like a 4: the trained model reads its MNIST image as a 4.
+]
 
 
 def write_samples(nb, x_test, y_test, folder=ROOT / "samples"):
-    """Render SAMPLE_COUNT test digits, one per class where possible, as the repository's samples."""
+    """Render the repository's sample photos: SAMPLE_COUNT plain ones, then the HARD_SAMPLES."""
     np, Image = nb["np"], nb["Image"]
     rng = np.random.default_rng(SAMPLE_SEED)
     folder.mkdir(exist_ok=True)
     for old in folder.glob("*-mnist-test-*"):
         old.unlink()
     digits = rng.permutation(10)[:SAMPLE_COUNT]
-    for number, digit in enumerate(digits):
-        index = int(rng.choice(np.flatnonzero(y_test == digit)))
+    for number, choice in enumerate([*digits, *HARD_SAMPLES]):
+        if number < SAMPLE_COUNT:  # One test image of the digit, chosen at random.
+            index, kind = int(rng.choice(np.flatnonzero(y_test == choice))), "plain"
+        else:
+            index, kind = choice
         photo = nb["render_photo"](x_test[index], rng)
         photo.thumbnail((SAMPLE_SIDE, SAMPLE_SIDE), Image.Resampling.LANCZOS)
+        name = f"{y_test[index]}-mnist-test-{index}" + ("" if kind == "plain" else f"-{kind}")
+        if kind == "squared-paper":
+            photo = on_squared_paper(photo, np, Image)
+        elif kind == "chalk":  # Light chalk on a dark green board: the polarity of MNIST itself.
+            photo = Image.fromarray((255 - np.asarray(photo) * np.float32([0.8, 0.7, 0.8])).astype(np.uint8))
         if number == 0:  # One grayscale PNG among the JPEGs.
-            path = folder / f"{digit}-mnist-test-{index}.png"
+            path = folder / f"{name}.png"
             photo.convert("L").quantize(32).save(path, optimize=True)
         else:
-            path = folder / f"{digit}-mnist-test-{index}.jpg"
+            path = folder / f"{name}.jpg"
             photo.save(path, quality=80, optimize=True)
         print(f"{path.relative_to(ROOT)}: {path.stat().st_size / 1024:.1f} KiB")
+
+
+def on_squared_paper(photo, np, Image, spacing=24, color=(120, 150, 205)):
+    """The photo on squared paper: thin blue lines every `spacing` pixels, under the darker ink."""
+    pixels = np.asarray(photo).copy()
+    grid = np.zeros(pixels.shape[:2], bool)
+    grid[spacing // 3 :: spacing] = grid[:, spacing // 3 :: spacing] = True
+    pixels[grid] = np.minimum(pixels[grid], color)
+    return Image.fromarray(pixels)
 
 
 def percentile_ms(seconds, q=50):

@@ -71,6 +71,13 @@ def test_load_mnist_reads_the_original_files(nb, mnist_dir):
     assert y_test[:5].tolist() == [7, 2, 1, 0, 4]  # The published order of the test set.
 
 
+def test_without_a_folder_the_loader_reads_mnist_data_dir(nb, mnist_dir, monkeypatch):
+    monkeypatch.setenv("MNIST_DATA_DIR", str(mnist_dir))
+    monkeypatch.setattr(nb["keras"].datasets.mnist, "load_data", None)  # Calling Keras would fail.
+    (x_train, _), _ = nb["load_mnist"](None)
+    assert x_train.shape == (60000, 28, 28)
+
+
 @pytest.fixture
 def mnist_copy(mnist_dir, tmp_path):
     for name in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
@@ -100,6 +107,7 @@ def test_offline_without_a_local_copy_says_how_to_fix_it(nb, monkeypatch):
                         "Temporary failure in name resolution")
 
     monkeypatch.setattr(nb["keras"].datasets.mnist, "load_data", no_network)
+    monkeypatch.delenv("MNIST_DATA_DIR", raising=False)
     message = "Could not download MNIST .* Connect to the internet .* MNIST_DATA_DIR"
     with pytest.raises(nb["MnistDataError"], match=message):
         nb["load_mnist"](None)

@@ -8,6 +8,7 @@ import sys
 
 import nbformat
 from notebook import NOTEBOOK, ROOT, tagged_cells
+from PIL import Image
 
 STORED = nbformat.read(NOTEBOOK, as_version=4)
 CODE_CELLS = [cell for cell in STORED.cells if cell.cell_type == "code"]
@@ -44,12 +45,59 @@ def test_parameters_cell_holds_only_literal_assignments():
         assert all(isinstance(target, ast.Name) and target.id.isupper() for target in statement.targets)
 
 
-def test_every_code_cell_is_led_by_a_sentence():
-    """tensorflow/docs style: a sentence before each code cell; a helper's demo may follow it directly."""
+def is_folded(cell):
+    """A helper cell: titled, shown as a form in Colab and collapsed in JupyterLab and Notebook 7."""
+    return cell.metadata.get("jupyter", {}).get("source_hidden", False)
+
+
+def test_every_visible_code_cell_is_led_by_a_sentence():
+    """tensorflow/docs style: a sentence before each lesson cell; it may also follow the helper it uses."""
     for previous, cell in zip(STORED.cells, STORED.cells[1:]):
-        if cell.cell_type == "code":
-            led = previous.cell_type == "markdown" or "helpers" in previous.metadata.get("tags", [])
-            assert led, cell.source[:80]
+        if cell.cell_type == "code" and not is_folded(cell):
+            helper = is_folded(previous) or "helpers" in previous.metadata.get("tags", [])
+            assert previous.cell_type == "markdown" or helper, cell.source[:80]
+
+
+def test_helper_cells_are_titled_and_fold_in_colab_and_jupyterlab():
+    folded = [cell for cell in CODE_CELLS if is_folded(cell)]
+    assert len(folded) >= 15
+    for cell in CODE_CELLS:
+        titled = cell.source.startswith("#@title ")
+        assert titled == is_folded(cell) == (cell.metadata.get("cellView") == "form"), cell.source[:80]
+        # Anything longer than about 20 lines is machinery, and folded.
+        assert titled or len(cell.source.splitlines()) <= 20, cell.source[:80]
+
+
+def test_the_learner_reads_at_most_60_lines_of_code_before_the_first_epoch():
+    lines = 0
+    for cell in CODE_CELLS:
+        if not is_folded(cell):
+            lines += len(cell.source.splitlines())
+        if "model.fit(" in cell.source:
+            break
+    else:
+        raise AssertionError("no cell calls model.fit(")
+    assert lines <= 60, f"{lines} visible code lines before the first epoch"
+
+
+def test_the_lesson_explains_its_ideas_before_training():
+    before_training = []
+    for cell in STORED.cells:
+        if cell.cell_type == "code" and "model.fit(" in cell.source:
+            break
+        if cell.cell_type == "markdown":
+            before_training.append(cell.source.lower())
+    text = " ".join(before_training)
+    for idea in ("loss", "optimizer", "metric", "epoch", "softmax", "probabilities", "ln 10", "validation"):
+        assert idea in text, idea
+
+
+def test_readme_figures_are_at_least_100_dpi():
+    figures = sorted((ROOT / "figures").glob("*.png"))
+    assert len(figures) >= 5
+    for path in figures:
+        with Image.open(path) as image:
+            assert min(image.info.get("dpi", (0, 0))) >= 99.5, path.name
 
 
 def test_code_and_notebook_are_lint_clean():

@@ -1,7 +1,8 @@
 """Normalize the notebook's JSON so that diffs stay readable; `--check` only reports.
 
 Keeps the outputs of the stored run; drops editor and execution metadata; gives each cell an id
-derived from its source; writes Colab metadata that asks for a GPU runtime.
+derived from its source; folds the helper cells (those starting with `#@title`) in Colab, JupyterLab
+and Notebook 7; writes Colab metadata that asks for a GPU runtime.
 
     python tools/nbnormalize.py mnist_digit_recognition.ipynb          # rewrite in place
     python tools/nbnormalize.py --check mnist_digit_recognition.ipynb  # exit 1 if not normalized
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import nbformat
 
-CELL_METADATA_KEPT = ("tags", "cellView")
+CELL_METADATA_KEPT = ("tags", "cellView", "jupyter")
 
 
 def normalize(notebook, name):
@@ -35,7 +36,11 @@ def normalize(notebook, name):
             continue
         cell.metadata = {key: cell.metadata[key] for key in CELL_METADATA_KEPT if key in cell.metadata}
         if cell.cell_type == "code" and cell.source.startswith("#@title"):
-            cell.metadata["cellView"] = "form"  # Colab folds the code under its title.
+            # A helper: Colab shows it as a titled form, JupyterLab and Notebook 7 open it collapsed.
+            cell.metadata["cellView"] = "form"
+            cell.metadata["jupyter"] = {"source_hidden": True}
+        elif "jupyter" in cell.metadata:
+            del cell.metadata["jupyter"]  # Only helpers are folded: the lesson stays in view.
         cell.pop("attachments", None) if not cell.get("attachments") else None
         digest = hashlib.sha256(cell.source.encode()).hexdigest()
         cell.id = next(digest[i : i + 12] for i in range(0, 52) if digest[i : i + 12] not in seen)
