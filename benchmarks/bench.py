@@ -2,7 +2,7 @@
 
     python benchmarks/bench.py                # everything: writes benchmarks/results.json, prints a table
     python benchmarks/bench.py --seeds 0      # fewer seeds, for a quick look
-    python benchmarks/bench.py --table        # the README's performance table, from results.json
+    python benchmarks/bench.py --table        # the performance table of benchmarks/README.md, from results.json
 
 What it measures, in this order:
 
@@ -264,7 +264,7 @@ def goals_met(results):
 
 
 def table(results):
-    """The README's performance table, in Markdown, from the results."""
+    """The performance table of benchmarks/README.md, in Markdown, from the results."""
     accuracies = results["test_accuracy"]
     met = results.get("goals_met") or goals_met(results)
     mark = {True: "✓", False: "✗"}
@@ -306,7 +306,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--skip-notebook", action="store_true", help="training comparison only")
-    parser.add_argument("--table", action="store_true", help="print the README table from results.json")
+    parser.add_argument("--table", action="store_true", help="print the benchmarks/README.md table from results.json")
     parser.add_argument("--train", choices=["original", "notebook"], help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--predict", help=argparse.SUPPRESS)
