@@ -48,6 +48,8 @@ def normalize(notebook, name):
         if cell.cell_type == "code":
             for output in cell.outputs:
                 output.pop("transient", None)
+                # A widget's view names a model that lives only in the kernel that ran: keep its text.
+                output.get("data", {}).pop("application/vnd.jupyter.widget-view+json", None)
         cells.append(cell)
     notebook.cells = cells
     return notebook
