@@ -1,21 +1,35 @@
 # Two commands for a newcomer: `make run` runs the notebook end to end, `make test` tests it.
 # Both create the virtual environment in .venv on first use. Python 3.10 or newer.
+# `make test-colab` runs the same tests on Google Colab's versions, in .venv-colab.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 NOTEBOOK := mnist_digit_recognition.ipynb
+PIP := python -m pip --disable-pip-version-check
 
-.PHONY: run test lint notebook bench clean
+# Google Colab's versions (constraints-colab.txt), in an environment of their own.
+COLAB_VENV ?= .venv-colab
+COLAB_BIN := $(COLAB_VENV)/bin
 
-$(BIN)/.installed: requirements.txt
+.PHONY: run test test-colab lint notebook lab bench clean
+
+# What `make run` needs: the notebook's requirements and papermill (both in requirements.txt).
+$(BIN)/.installed-run: requirements.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/$(PIP) install --quiet --upgrade pip
+	$(BIN)/$(PIP) install --quiet -r requirements.txt
 	touch $@
+
+# Everything else as well: the test and development tools of requirements-dev.txt.
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/$(PIP) install --quiet --upgrade pip
+	$(BIN)/$(PIP) install --quiet -r requirements-dev.txt
+	touch $@ $(BIN)/.installed-run
 
 ## Run the notebook headless; the executed copy goes to build/, the model files next to the notebook.
 ## Recognize your own digits with: make run OWN_IMAGES=path/to/folder
-run: $(BIN)/.installed
+run: $(BIN)/.installed-run
 	mkdir -p build
 	$(BIN)/papermill --cwd . --no-progress-bar $(if $(OWN_IMAGES),-p OWN_IMAGES "$(OWN_IMAGES)") \
 		$(NOTEBOOK) build/$(NOTEBOOK)
@@ -23,6 +37,28 @@ run: $(BIN)/.installed
 ## Unit tests, the notebook re-executed and compared with its stored outputs (nbval), and lint.
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest
+
+# Colab's environment, built anew whenever a requirements or constraints file changes:
+#  1. exactly Colab's versions (constraints-colab.txt installed as requirements);
+#  2. a dry run of `pip install -r requirements.txt` over them must change none of them;
+#  3. the test tools on top, held to Colab's versions by the constraints.
+$(COLAB_BIN)/.installed: requirements.txt requirements-dev.txt constraints-colab.txt
+	rm -rf $(COLAB_VENV)
+	$(PYTHON) -m venv $(COLAB_VENV)
+	echo '*' > $(COLAB_VENV)/.gitignore
+	$(COLAB_BIN)/$(PIP) install --quiet --upgrade pip
+	$(COLAB_BIN)/$(PIP) install --quiet -r constraints-colab.txt
+	$(COLAB_BIN)/$(PIP) install --quiet --dry-run --report $(COLAB_VENV)/requirements-over-colab.json \
+		-r requirements.txt
+	$(COLAB_BIN)/python tests/test_versions.py $(COLAB_VENV)/requirements-over-colab.json
+	$(COLAB_BIN)/$(PIP) install --quiet -c constraints-colab.txt -r requirements-dev.txt
+	touch $@
+
+## The same tests on Google Colab's versions (constraints-colab.txt), in .venv-colab.
+## (Colab's ipykernel starts kernels without -Xfrozen_modules=off, so debugpy warns on every kernel
+## start that breakpoints may be missed; no test debugs, and PYDEVD_DISABLE_FILE_VALIDATION hushes it.)
+test-colab: $(COLAB_BIN)/.installed
+	TEST_CONSTRAINTS=constraints-colab.txt PYDEVD_DISABLE_FILE_VALIDATION=1 $(COLAB_BIN)/python -m pytest
 
 ## The lint checks on their own: ruff on the code and the notebook, and the notebook's JSON form.
 lint: $(BIN)/.installed
@@ -33,6 +69,10 @@ lint: $(BIN)/.installed
 notebook: $(BIN)/.installed
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace $(NOTEBOOK)
 	$(BIN)/python tools/nbnormalize.py $(NOTEBOOK)
+
+## Open the notebook in JupyterLab.
+lab: $(BIN)/.installed
+	$(BIN)/jupyter lab $(NOTEBOOK)
 
 ## Speed, memory and accuracy benchmarks (not tests); need /usr/bin/time (Debian package "time").
 bench: $(BIN)/.installed
