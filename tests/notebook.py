@@ -106,3 +106,14 @@ def mnist_data_dir():
     """The local MNIST copy named by MNIST_DATA_DIR, or None."""
     value = os.environ.get("MNIST_DATA_DIR")
     return Path(value) if value else None
+
+
+def stderr_outputs(notebook):
+    """What a run showed on stderr (warnings and logs), as (first line of the cell, text) pairs."""
+    return [
+        (cell.source.splitlines()[0], output.text)
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+        if output.output_type == "stream" and output.name == "stderr"
+    ]

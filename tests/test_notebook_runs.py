@@ -1,11 +1,12 @@
 """The whole notebook, run headless with papermill: accuracy floor, reproducibility, artefacts, devices."""
 
+import os
 import re
 
 import h5py
 import numpy as np
 import pytest
-from notebook import cell_text, run_notebook
+from notebook import cell_text, run_notebook, stderr_outputs
 
 pytestmark = pytest.mark.usefixtures("mnist_dir")  # CI has no internet: the runs read the local copy.
 
@@ -17,10 +18,19 @@ def printed_accuracy(notebook):
 
 
 @pytest.fixture(scope="module")
-def two_runs(tmp_path_factory):
-    """Two complete runs at the default parameters, each in a folder of its own."""
+def temporary_folder(tmp_path_factory):
+    """A fresh, empty folder that the first run uses as its temporary folder (TMPDIR)."""
+    return tmp_path_factory.mktemp("tmpdir")
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory, temporary_folder):
+    """Two complete runs at the default parameters, each in a folder of its own (with no samples/ folder)."""
     folders = [tmp_path_factory.mktemp(f"run{index}") for index in (1, 2)]
-    return [(folder, run_notebook(folder)) for folder in folders]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TMPDIR", str(temporary_folder))
+        first = run_notebook(folders[0])
+    return [(folders[0], first), (folders[1], run_notebook(folders[1]))]
 
 
 def test_default_run_reaches_98_percent(two_runs):
@@ -50,21 +60,37 @@ def test_run_writes_every_artefact(two_runs):
     assert sorted(path.name for path in folder.iterdir() if path.name.startswith(".")) == []  # No temporary files.
 
 
+def test_a_fresh_run_shows_no_stderr_and_no_warnings(two_runs):
+    """Warnings and library logs reach learners as stderr text: a run at the installed versions has none."""
+    assert stderr_outputs(two_runs[0][1]) == []
+
+
+def test_a_run_leaves_nothing_in_the_temporary_folder(two_runs, temporary_folder):
+    """Without samples/, the notebook renders sample photos in memory; nothing else is left behind either."""
+    assert "Rendered 6 sample photos" in cell_text(two_runs[0][1], "UPLOAD = False")
+    assert os.listdir(temporary_folder) == []
+
+
 def test_h5_reloads_with_the_originals_four_layers(two_runs, nb):
     model = nb["keras"].models.load_model(two_runs[0][0] / "mnist_digit_recognition.h5", compile=False)
     assert [type(layer).__name__ for layer in model.layers] == ["Flatten", "Dense", "Dropout", "Dense"]
     assert model.count_params() == 101_770
 
 
-def test_mirrored_strategy_over_two_cpu_devices_with_headless_plots(tmp_path, monkeypatch):
-    """Multi-device training, tested on the CPU split into two logical devices.
+def test_mirrored_strategy_over_two_cpu_devices_without_validation_and_with_headless_plots(tmp_path, monkeypatch):
+    """Multi-device training, tested on the CPU split into two logical devices, on all 60,000 images.
 
+    VALIDATION_SIZE = 0 trains without a validation set: the log and the curves show training figures only.
     The kernel also draws every figure with matplotlib's Agg backend, as on a machine with no display.
     """
     monkeypatch.setenv("MPLBACKEND", "Agg")
-    notebook = run_notebook(tmp_path, CPU_REPLICAS=2, EPOCHS=2, MIN_TEST_ACCURACY=0.95)
+    notebook = run_notebook(tmp_path, CPU_REPLICAS=2, EPOCHS=2, MIN_TEST_ACCURACY=0.95, VALIDATION_SIZE=0)
     assert "MirroredStrategy, 2 replica(s)" in cell_text(notebook, "choose_strategy(CPU_REPLICAS)")
     assert printed_accuracy(notebook) >= 0.95
+    assert cell_text(notebook, "split = len(x_train_full) - VALIDATION_SIZE") == "(60000, 0)"
+    log = cell_text(notebook, "history = model.fit(")
+    assert "Epoch 2/2" in log and "accuracy" in log and "val_" not in log
+    assert stderr_outputs(notebook) == []
     # The notebook reloads the saved files outside the strategy and checks identical predictions;
     # its run failing would have raised above. Check the file from here too.
     assert (tmp_path / "mnist_digit_recognition.h5").stat().st_size > 0

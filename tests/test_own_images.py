@@ -1,7 +1,12 @@
 """Tests of the notebook's "Try your own handwriting" helpers and of its folder mode."""
 
+import builtins
+import errno
 import io
+import os
+import pathlib
 import struct
+import warnings
 import zlib
 
 import numpy as np
@@ -9,7 +14,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from notebook import cell_text, run_notebook
+from notebook import cell_text, run_notebook, stderr_outputs
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
@@ -179,7 +184,8 @@ def test_a_folder_predicts_the_good_files_and_lists_the_bad_ones(nb, untrained_m
         digit_like_picture(90, 120, [(30, 20), (60, 100)], 6, 30, 220, "RGB").save(tmp_path / name)
     (tmp_path / ".DS_Store").write_bytes(b"\0\1")
     paths, skipped, is_folder = nb["pictures_in"](tmp_path)
-    assert is_folder and skipped == [("lab.tif", skipped[0][1])] and "not a picture file" in skipped[0][1]
+    assert is_folder and [name for name, _ in skipped] == [".DS_Store", "lab.tif"]
+    assert "hidden" in skipped[0][1] and "not a picture file" in skipped[1][1]
     table, errors = nb["recognize_files"](untrained_model, paths)
     assert list(table.file) == ["a.jpg", "b.png", "c.webp", "d.gif", "e.bmp"]
     assert table.predicted.between(0, 9).all() and table.confidence.between(0, 1).all()
@@ -214,13 +220,14 @@ def test_headless_run_on_a_folder_writes_predictions_csv(nb, mnist_test, tmp_pat
     (folder / "readme.txt").write_text("my digits\n")
     notebook = run_notebook(tmp_path, OWN_IMAGES=str(folder))
     predictions = pd.read_csv(tmp_path / "predictions.csv")
-    assert list(predictions.columns) == ["file", "predicted", "confidence"]
+    assert list(predictions.columns) == ["file", "predicted", "confidence", "note"]
     assert list(predictions.file) == sorted(truth)
     assert predictions.confidence.between(0, 1).all()
     assert (predictions.predicted == predictions.file.map(truth)).sum() >= len(truth) - 1
     assert "Could not read broken.png" in cell_text(notebook, "recognize_files(model, own_paths)")
     outputs = nb["json"].dumps([cell.get("outputs", []) for cell in notebook.cells])
     assert str(tmp_path) not in outputs and str(folder) not in outputs  # No machine paths shown.
+    assert stderr_outputs(notebook) == []
 
 
 def on_ruled_paper(photo, grid, color=(110, 140, 200)):
@@ -257,3 +264,184 @@ def test_long_strokes_of_a_drawing_are_not_taken_for_ruled_lines(nb):
     grey = nb["grayscale"](Image.fromarray(drawing))
     ink, _ = nb["find_ink"](grey)
     assert np.array_equal(ink, 1 - grey)
+
+
+# Fail fast and say why (issue 12): the picture size limit, odd files and folders, doubtful answers.
+
+
+def test_one_picture_size_limit_stated_correctly(nb, tmp_path):
+    """Pillow's own limit (89,478,485 pixels) does not come first: the notebook's limit is the one."""
+    sizes = {"under.png": (9500, 9500), "over.png": (11_000, 11_000), "bomb.png": (30_000, 30_000)}
+    for name, (width, height) in sizes.items():
+        (tmp_path / name).write_bytes(huge_png_header(width, height))
+    with pytest.raises(nb["DigitImageError"]) as caught:  # Under the limit: read, and found truncated.
+        nb["load_digit_image"](tmp_path / "under.png")
+    assert "truncated" in caught.value.reason and "too large" not in caught.value.reason
+    limit = f"the limit is {nb['MAX_DIGIT_PIXELS']:,} pixels"
+    with pytest.raises(nb["DigitImageError"], match=rf"too large \(11000×11000 = 121,000,000 pixels; {limit}\)"):
+        nb["load_digit_image"](tmp_path / "over.png")
+    with pytest.raises(nb["DigitImageError"], match=rf"too large \(900,000,000 pixels; {limit}\)"):
+        nb["load_digit_image"](tmp_path / "bomb.png")
+
+
+def test_a_file_that_cannot_be_read_says_permission_denied(nb, tmp_path, monkeypatch):
+    """As root, chmod 000 does not stop reading, so there the refusal is made by open itself."""
+    path = tmp_path / "secret.png"
+    digit_like_picture(60, 60, [(30, 5), (30, 55)], 5, 0, 255, "RGB").save(path)
+    path.chmod(0)
+    if os.geteuid() == 0:
+        real_open = builtins.open
+
+        def refusing_open(file, *args, **kwargs):
+            if os.fspath(file) == str(path):
+                raise PermissionError(errno.EACCES, "Permission denied", str(file))
+            return real_open(file, *args, **kwargs)
+
+        monkeypatch.setattr(builtins, "open", refusing_open)
+    with pytest.raises(nb["DigitImageError"]) as caught:
+        nb["load_digit_image"](path)
+    assert caught.value.reason == "the file cannot be read (permission denied)"
+
+
+def test_a_folder_that_cannot_be_read_says_permission_denied(nb, tmp_path, monkeypatch):
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0)
+    if os.geteuid() == 0:
+        real_iterdir = pathlib.Path.iterdir
+
+        def refusing_iterdir(self):
+            if self == folder:
+                raise PermissionError(errno.EACCES, "Permission denied", str(self))
+            return real_iterdir(self)
+
+        monkeypatch.setattr(pathlib.Path, "iterdir", refusing_iterdir)
+    try:
+        with pytest.raises(nb["DigitImageError"]) as caught:
+            nb["pictures_in"](folder)
+    finally:
+        folder.chmod(0o755)
+    assert str(caught.value) == "locked: the folder cannot be read (permission denied)"
+
+
+def test_a_named_pipe_or_a_device_is_not_taken_for_a_missing_file(nb, tmp_path):
+    os.mkfifo(tmp_path / "pipe.png")
+    (tmp_path / "zero.png").symlink_to("/dev/zero")
+    (tmp_path / "broken.png").symlink_to(tmp_path / "nothing.png")
+    expected = {"pipe.png": "a named pipe (FIFO)", "zero.png": "a device", "broken.png": "a broken link"}
+    for name, kind in expected.items():
+        with pytest.raises(nb["DigitImageError"]) as caught:
+            nb["load_digit_image"](tmp_path / name)  # Reading the pipe or /dev/zero would never end.
+        assert caught.value.reason.startswith(f"not a picture file but {kind}"), caught.value.reason
+    with pytest.raises(nb["DigitImageError"], match=r"pipe\.png: a named pipe \(FIFO\), not a picture file or a"):
+        nb["pictures_in"](tmp_path / "pipe.png")
+    with pytest.raises(nb["DigitImageError"], match="no such file; check the name"):
+        nb["load_digit_image"](tmp_path / "nothing.png")
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_pictures_with_nan_or_infinite_values_are_refused(nb, bad):
+    array = np.zeros((60, 40), np.float32)
+    array[10:50, 18:23] = 1.0
+    array[0, 0] = bad
+    with pytest.raises(nb["DigitImageError"], match="NaN or infinite values"):
+        nb["prepare_digit"](array, "array")
+
+
+def test_a_folder_lists_what_it_skips_and_why(nb, tmp_path):
+    (tmp_path / "b.png").write_bytes(b"")
+    (tmp_path / "a subfolder").mkdir()
+    (tmp_path / ".hidden.png").write_bytes(b"")
+    (tmp_path / ".ipynb_checkpoints").mkdir()
+    (tmp_path / "notes.txt").write_text("digits\n")
+    paths, skipped, _ = nb["pictures_in"](tmp_path)
+    assert [path.name for path in paths] == ["b.png"]
+    reasons = dict(skipped)
+    assert list(reasons) == [".hidden.png", ".ipynb_checkpoints", "a subfolder", "notes.txt"]
+    assert "hidden" in reasons[".hidden.png"] and "hidden" in reasons[".ipynb_checkpoints"]
+    assert "a subfolder" in reasons["a subfolder"] and "not a picture file" in reasons["notes.txt"]
+
+
+def test_an_empty_folder_says_so_and_writes_a_header_only(nb, untrained_model, tmp_path):
+    folder = tmp_path / "empty"
+    folder.mkdir()
+    paths, skipped, is_folder = nb["pictures_in"](folder)
+    assert paths == [] and is_folder and skipped == [("empty", skipped[0][1])]
+    assert "the folder holds no picture file" in skipped[0][1]
+    table, errors = nb["recognize_files"](untrained_model, paths)
+    message = nb["save_predictions"](table, tmp_path / "predictions.csv")
+    assert message == "Wrote predictions.csv with its header only: no picture in the folder could be read"
+    assert (tmp_path / "predictions.csv").read_text() == "file,predicted,confidence,note\n"
+
+
+def test_pictures_in_memory_are_recognized_and_kept_for_display(nb, untrained_model, mnist_test):
+    images, _ = mnist_test
+    photo = nb["render_photo"](images[0], np.random.default_rng(0))
+    table, errors = nb["recognize_files"](untrained_model, [("rendered 7", photo)])
+    assert errors == [] and list(table.file) == ["rendered 7"] and table.picture[0] is photo
+    assert nb["load_digit_image"](table.picture[0]) is photo
+
+
+def noise_picture(seed, mode):
+    rng = np.random.default_rng(seed)
+    shape = (int(rng.integers(100, 400)), int(rng.integers(100, 400))) + ((3,) if mode == "RGB" else ())
+    return Image.fromarray(rng.integers(0, 256, shape, dtype=np.uint8))
+
+
+def side_by_side(images, first, second, gap=6):
+    """Two MNIST digits next to each other, on a square canvas, rendered as one photo."""
+    canvas = np.zeros((56 + gap, 56 + gap), np.uint8)
+    top = gap // 2 + 14
+    canvas[top : top + 28, :28], canvas[top : top + 28, 28 + gap :] = images[first], images[second]
+    return canvas
+
+
+def test_doubtful_answers_get_a_note(nb, quick_model, mnist_test):
+    images, labels = mnist_test
+    rng = np.random.default_rng(5)
+    pictures = [(f"noise {seed} {mode}", noise_picture(seed, mode)) for seed in range(4) for mode in ("L", "RGB")]
+    pictures += [(f"clear {index}", nb["render_photo"](images[index], rng)) for index in (0, 1, 2, 3, 4)]
+    pictures += [("pair 7 2", nb["render_photo"](side_by_side(images, 0, 1), rng))]  # A 7 (larger) and a 2.
+    table, errors = nb["recognize_files"](quick_model, pictures)
+    assert errors == []
+    notes = dict(zip(table.file, table.note))
+    assert all(notes[name] == nb["NO_CLEAR_DIGIT"] for name in notes if name.startswith("noise")), notes
+    assert all(notes[f"clear {index}"] == "" for index in (0, 1, 2, 3, 4)), notes
+    assert notes["pair 7 2"].endswith("several separate marks; read the largest"), notes
+
+
+def test_doubt_note_reads_the_models_answer_and_the_inks_measures(nb):
+    digit = np.zeros((28, 28), np.float32)
+    digit[4:24, 12:15] = 1.0  # A "1": 6 % ink.
+    clear = np.eye(10)[1]
+    one_piece = {"left_out": 0.0, "largest_piece": 1.0, "pieces": 1}
+    assert nb["doubt_note"](clear, digit, one_piece) == ""
+    assert nb["doubt_note"](np.full(10, 0.1), digit, one_piece) == "no clear digit"
+    assert nb["doubt_note"](clear, np.ones((28, 28)) * 0.3, one_piece) == "no clear digit"
+    assert nb["doubt_note"](clear, digit, one_piece | {"largest_piece": 0.1}) == "no clear digit"
+    assert nb["doubt_note"](clear, digit, one_piece | {"pieces": 500}) == "no clear digit"
+    assert nb["doubt_note"](clear, digit, one_piece | {"left_out": 0.8}) == "several separate marks; read the largest"
+    assert nb["doubt_note"](np.full(10, 0.1), digit, one_piece | {"left_out": 0.8}) == (
+        "no clear digit; several separate marks; read the largest")
+
+
+def test_the_helpers_call_no_pillow_api_that_colabs_pillow_deprecates(nb, mnist_test, monkeypatch):
+    """Pillow 11.3, Colab's, deprecates Image.fromarray's mode argument; newer versions do not warn.
+
+    Emulate that warning on any version, and run every helper that makes arrays into pictures.
+    """
+    real_fromarray = nb["Image"].fromarray
+
+    def fromarray(array, mode=None):
+        if mode is not None:
+            warnings.warn("'mode' parameter is deprecated and will be removed in Pillow 13", DeprecationWarning,
+                          stacklevel=2)
+        return real_fromarray(array)
+
+    monkeypatch.setattr(nb["Image"], "fromarray", fromarray)
+    images, _ = mnist_test
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        photo = nb["render_photo"](images[0], np.random.default_rng(0))
+        nb["prepare_digit"](photo)
+        nb["prepare_digit"](images[1])
