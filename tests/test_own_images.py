@@ -71,8 +71,9 @@ def pictures(draw):
     fractions = draw(st.lists(st.tuples(st.floats(0, 1), st.floats(0, 1)), min_size=2, max_size=5))
     points = [(left + fx * box_w, top + fy * box_h) for fx, fy in fractions]
     xs, ys = [x for x, _ in points], [y for _, y in points]
-    if max(xs) - min(xs) + max(ys) - min(ys) < 3:
-        points.append((left + box_w, top + box_h))  # Not a mere dot.
+    if max(xs) - min(xs) + max(ys) - min(ys) < 3:  # Not a mere dot: a line to the box's farthest corner.
+        far_x = left + box_w if xs[0] < left + box_w / 2 else left
+        points.append((far_x, top + box_h if ys[0] < top + box_h / 2 else top))
     line_width = draw(st.integers(1, max(1, min(box_w, box_h) // 6)))
     paper = draw(st.integers(0, 255))
     ink = draw(st.integers(0, 255).filter(lambda value: abs(value - paper) >= 80))
