@@ -95,7 +95,8 @@ def train_notebook(seed):
         "test_accuracy": float(namespace["test_accuracy"]),
         "val_accuracy": [round(value, 4) for value in history["val_accuracy"]],
         "batch_size": namespace.get("global_batch_size"),
-        "learning_rate": namespace.get("peak_learning_rate"),
+        # The peak of the schedule: LEARNING_RATE, times the square root of the replica count.
+        "learning_rate": namespace["LEARNING_RATE"] * namespace["strategy"].num_replicas_in_sync ** 0.5,
         "steps_per_execution": namespace["model"].steps_per_execution,
     }
 
