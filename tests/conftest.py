@@ -20,3 +20,22 @@ def mnist_dir():
     if folder is None:
         pytest.skip("set MNIST_DATA_DIR to a folder with the four MNIST .gz files")
     return folder
+
+
+@pytest.fixture(scope="session")
+def untrained_model(nb):
+    """Any model of the notebook's architecture: enough where only the plumbing matters."""
+    return nb["build_model"]()
+
+
+@pytest.fixture(scope="session")
+def quick_model(nb, mnist_dir):
+    """The notebook's model trained briefly (2 epochs) with the notebook's own helpers."""
+    keras = nb["keras"]
+    keras.utils.set_random_seed(nb["SEED"])
+    (x_train, y_train), _ = nb["load_mnist"](mnist_dir)
+    epochs, batch_size = 2, nb["BATCH_SIZE"]
+    model = nb["compile_model"](nb["build_model"](), len(x_train) // batch_size, epochs)
+    batches = nb["mnist_batches"](x_train, y_train, batch_size, seed=nb["SEED"])
+    model.fit(batches, epochs=epochs, shuffle=False, verbose=0)
+    return model

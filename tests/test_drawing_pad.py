@@ -16,25 +16,6 @@ SEVEN = [[(78, 62), (205, 58), (120, 236)]]
 ZERO = [[(140 + 62 * math.sin(t / 20 * math.pi), 140 - 92 * math.cos(t / 20 * math.pi)) for t in range(41)]]
 
 
-@pytest.fixture(scope="module")
-def untrained_model(nb):
-    """Any model of the notebook's architecture: enough where only the plumbing matters."""
-    return nb["build_model"]()
-
-
-@pytest.fixture(scope="module")
-def quick_model(nb, mnist_dir):
-    """The notebook's model trained briefly (2 epochs) with the notebook's own helpers."""
-    keras = nb["keras"]
-    keras.utils.set_random_seed(nb["SEED"])
-    (x_train, y_train), _ = nb["load_mnist"](mnist_dir)
-    epochs, batch_size = 2, nb["BATCH_SIZE"]
-    model = nb["compile_model"](nb["build_model"](), len(x_train) // batch_size, epochs)
-    batches = nb["mnist_batches"](x_train, y_train, batch_size, seed=nb["SEED"])
-    model.fit(batches, epochs=epochs, shuffle=False, verbose=0)
-    return model
-
-
 def canvas(strokes):
     """What the page's canvas holds after these strokes: dark felt-pen lines on white, as RGBA."""
     image = Image.new("RGBA", (PAD_SIZE, PAD_SIZE), "white")

@@ -22,27 +22,8 @@ MODES = ["L", "RGB", "RGBA", "LA", "P", "1", "I;16", "CMYK"]
 
 
 @pytest.fixture(scope="module")
-def untrained_model(nb):
-    """Any model of the notebook's architecture: enough where only the plumbing matters."""
-    return nb["build_model"]()
-
-
-@pytest.fixture(scope="module")
 def mnist_test(nb, mnist_dir):
     return nb["load_mnist"](mnist_dir)[1]
-
-
-@pytest.fixture(scope="module")
-def quick_model(nb, mnist_dir):
-    """The notebook's model trained briefly (2 epochs) with the notebook's own helpers."""
-    keras = nb["keras"]
-    keras.utils.set_random_seed(nb["SEED"])
-    (x_train, y_train), _ = nb["load_mnist"](mnist_dir)
-    epochs, batch_size = 2, nb["BATCH_SIZE"]
-    model = nb["compile_model"](nb["build_model"](), len(x_train) // batch_size, epochs)
-    batches = nb["mnist_batches"](x_train, y_train, batch_size, seed=nb["SEED"])
-    model.fit(batches, epochs=epochs, shuffle=False, verbose=0)
-    return model
 
 
 def digit_like_picture(width, height, points, line_width, ink, paper, mode):
