@@ -119,7 +119,7 @@ def main():
         render_seconds = time.perf_counter() - start
         for path in paths:
             with Image.open(path) as image:  # (a) What most tutorials do.
-                naive.append(np.asarray(image.convert("L").resize((28, 28)), np.float32) / 255)
+                naive.append(nb["naive_input"](image))
             start = time.perf_counter()  # (b) The notebook's preparation, from the file.
             try:
                 prepared.append(nb["prepare_digit"](nb["load_digit_image"](path), path.name))
