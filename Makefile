@@ -11,7 +11,7 @@ PIP := python -m pip --disable-pip-version-check
 COLAB_VENV ?= .venv-colab
 COLAB_BIN := $(COLAB_VENV)/bin
 
-.PHONY: run test test-colab lint notebook lab bench clean
+.PHONY: run test test-colab lint notebook figures lab bench clean
 
 # What `make run` needs: the notebook's requirements and papermill (both in requirements.txt).
 $(BIN)/.installed-run: requirements.txt
@@ -65,10 +65,16 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/python tools/nbnormalize.py --check $(NOTEBOOK)
 
-## Re-run the notebook in place and normalize it: what you commit after changing it.
+## Re-run the notebook in place and normalize it, then copy the README's figures from it: what you
+## commit after changing it.
 notebook: $(BIN)/.installed
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace $(NOTEBOOK)
 	$(BIN)/python tools/nbnormalize.py $(NOTEBOOK)
+	$(BIN)/python tools/figures.py $(NOTEBOOK)
+
+## The README's figures (figures/*.png), copied from the figures the committed notebook's run holds.
+figures: $(BIN)/.installed
+	$(BIN)/python tools/figures.py $(NOTEBOOK)
 
 ## Open the notebook in JupyterLab.
 lab: $(BIN)/.installed

@@ -8,7 +8,7 @@ off-centre on a larger canvas, blurred, noisy, saved as RGB JPEG) with the noteb
   (b) MNIST-style: the notebook's `load_digit_image` + `prepare_digit`;
 
 beside the accuracy on the same digits as clean MNIST images. It also times one prediction from
-a file: the preparation and the model call (the notebook's `predict_digits`) separately.
+a file: the preparation and the model call (`model.predict_on_batch`, as the pad calls it) separately.
 
     MNIST_DATA_DIR=/path/to/mnist python benchmarks/own_images.py            # prints a table, writes own_images.json
     MNIST_DATA_DIR=/path/to/mnist python benchmarks/own_images.py --samples  # regenerates samples/
@@ -93,16 +93,23 @@ def main():
     nb = load_helpers()
     np, Image, pd = nb["np"], nb["Image"], nb["pd"]
     data_dir = mnist_data_dir()
-    _, (x_test, y_test) = nb["load_mnist"](data_dir)
+    _, (x_test, y_test) = nb["load_mnist_files"](data_dir)
     if args.samples:
         write_samples(nb, x_test, y_test)
         return
 
     # The notebook's own cells, through training and evaluation, with its default parameters.
+    seconds = {}
     with contextlib.redirect_stdout(sys.stderr):
-        trained = run_until_evaluated()
-    model, x_test_clean, train_seconds = trained["model"], trained["x_test"], trained["fit_seconds"]
-    predict = nb["predict_digits"]
+        trained = run_until_evaluated(seconds)
+    model, x_test_clean = trained["model"], trained["x_test"]
+    train_seconds = next(time for source, time in seconds.items() if "model.fit(" in source)
+
+    def predict(model, images):
+        """(digits, probabilities): model.predict, as the notebook calls it."""
+        probabilities = model.predict(np.asarray(images), batch_size=1000, verbose=0)
+        return probabilities.argmax(axis=1), probabilities
+
     clean_accuracy = float(np.mean(predict(model, x_test_clean)[0] == y_test))
 
     rng = np.random.default_rng(args.seed)
@@ -141,13 +148,13 @@ def main():
         "mnist_style": float(np.mean(predict(model, prepared)[0] == labels)),
     }
 
-    # Latency of the model call alone on one prepared input (after warm-up calls).
+    # Latency of the model call alone on one prepared input (after warm-up calls), as the pad makes it.
     for image in prepared[:20]:
-        predict(model, image[None])
+        model.predict_on_batch(image[None])
     call_seconds = []
     for image in np.resize(prepared, (500, 28, 28)):
         start = time.perf_counter()
-        predict(model, image[None])
+        model.predict_on_batch(image[None])
         call_seconds.append(time.perf_counter() - start)
 
     result = {

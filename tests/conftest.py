@@ -1,6 +1,6 @@
 import matplotlib
 import pytest
-from notebook import load_helpers, mnist_data_dir
+from notebook import load_helpers, mnist_data_dir, run_until_evaluated
 
 # Plotting helpers run headless in this process. (Not through MPLBACKEND: the notebook kernels
 # that nbval and papermill start would inherit it and stop showing figures.)
@@ -24,18 +24,11 @@ def mnist_dir():
 
 @pytest.fixture(scope="session")
 def untrained_model(nb):
-    """Any model of the notebook's architecture: enough where only the plumbing matters."""
-    return nb["build_model"]()
+    """The notebook's model as its `keras.Sequential` cell builds it, untrained: enough for the plumbing."""
+    return nb["model"]
 
 
 @pytest.fixture(scope="session")
-def quick_model(nb, mnist_dir):
-    """The notebook's model trained briefly (2 epochs) with the notebook's own helpers."""
-    keras = nb["keras"]
-    keras.utils.set_random_seed(nb["SEED"])
-    (x_train, y_train), _ = nb["load_mnist"](mnist_dir)
-    epochs, batch_size = 2, nb["BATCH_SIZE"]
-    model = nb["compile_model"](nb["build_model"](), len(x_train) // batch_size, epochs)
-    batches = nb["mnist_batches"](x_train, y_train, batch_size, seed=nb["SEED"])
-    model.fit(batches, epochs=epochs, shuffle=False, verbose=0)
-    return model
+def quick_model(mnist_dir):
+    """The notebook's model trained briefly (2 epochs) by the notebook's own cells."""
+    return run_until_evaluated(EPOCHS=2)["model"]

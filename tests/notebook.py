@@ -6,6 +6,7 @@ are executed into a namespace, in notebook order, so nothing is copied into the 
 
 import linecache
 import os
+import time
 from pathlib import Path
 
 import nbformat
@@ -52,18 +53,21 @@ def load_helpers(**parameters):
     return namespace
 
 
-def run_until_evaluated(**parameters):
+def run_until_evaluated(seconds=None, **parameters):
     """Execute the notebook's code cells in order, up to and including the test evaluation.
 
     Keyword arguments override the parameters cell, as papermill would. Returns the namespace:
-    the trained `model`, `history`, `fit_seconds`, `test_accuracy`, the data and every helper.
-    IPython magics (the `%pip install` cell) are skipped.
+    the trained `model`, `history`, `test_accuracy`, the data and every helper. IPython magics
+    (the `%pip install` cell) are skipped. A dict given as seconds receives each cell's time, by source.
     """
     namespace = {"__name__": "__main__"}
     for cell in nbformat.read(NOTEBOOK, as_version=4).cells:
         if cell.cell_type != "code" or any(line.lstrip().startswith(("%", "!")) for line in cell.source.splitlines()):
             continue
+        start = time.perf_counter()
         exec_cell(cell, namespace)
+        if seconds is not None:
+            seconds[cell.source] = time.perf_counter() - start
         if "parameters" in cell.metadata.get("tags", []):
             set_parameters(namespace, parameters)
         if "model.evaluate(" in cell.source:

@@ -7,7 +7,7 @@ import pytest
 from notebook import run_until_evaluated
 
 PARAMETERS = ["EPOCHS", "BATCH_SIZE", "LEARNING_RATE", "SEED", "VALIDATION_SIZE", "MIN_TEST_ACCURACY", "MODEL_PATH",
-              "DATA_DIR", "OWN_IMAGES", "CPU_THREADS_PER_OP", "CPU_REPLICAS", "FIGURES_DIR"]
+              "DATA_DIR", "OWN_IMAGES"]
 
 
 @pytest.fixture
@@ -20,9 +20,9 @@ def test_the_default_parameters_pass(nb, defaults):
     nb["check_parameters"](defaults)
 
 
-@pytest.mark.parametrize("name, value", [("VALIDATION_SIZE", 0), ("CPU_THREADS_PER_OP", 0), ("LEARNING_RATE", 1),
+@pytest.mark.parametrize("name, value", [("VALIDATION_SIZE", 0), ("LEARNING_RATE", 1), ("LEARNING_RATE", 1e-4),
                                          ("MIN_TEST_ACCURACY", 0), ("OWN_IMAGES", "my digits"), ("SEED", 2**32 - 1),
-                                         ("BATCH_SIZE", 60_000 - 5000)])
+                                         ("BATCH_SIZE", 60_000 - 5000), ("EPOCHS", 1), ("DATA_DIR", None)])
 def test_values_at_the_edges_pass(nb, defaults, name, value, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # check_parameters checks the paths too: "my digits" must exist.
     (tmp_path / "my digits").mkdir()
@@ -34,24 +34,26 @@ def test_values_at_the_edges_pass(nb, defaults, name, value, tmp_path, monkeypat
     ("VALIDATION_SIZE", 60_000, "a whole number from 0 to 59,999"),
     ("VALIDATION_SIZE", 5000.0, "a whole number"),
     ("EPOCHS", 0, "a whole number from 1 to 10,000"),
-    ("EPOCHS", "1", "a whole number from 1 to 10,000 (write numbers without quotes)"),
+    ("EPOCHS", 10_001, "a whole number from 1 to 10,000"),
+    ("EPOCHS", "1", "a whole number from 1 to 10,000, such as 10 (write numbers without quotes)"),
     ("EPOCHS", True, "a whole number"),
     ("BATCH_SIZE", 0, "a whole number from 1 to 60,000"),
     ("BATCH_SIZE", 100_000, "a whole number from 1 to 60,000"),
     ("LEARNING_RATE", -1, "a number above 0 and at most 1"),
     ("LEARNING_RATE", 0, "a number above 0 and at most 1"),
+    ("LEARNING_RATE", 1.5, "a number above 0 and at most 1"),
     ("LEARNING_RATE", float("nan"), "a number above 0"),
+    ("LEARNING_RATE", float("inf"), "a number above 0"),
     ("LEARNING_RATE", "0.02", "a number above 0"),
     ("SEED", -1, "a whole number from 0 to 4,294,967,295"),
     ("SEED", 2**32, "a whole number from 0 to 4,294,967,295"),
     ("MIN_TEST_ACCURACY", 97, "a number from 0 to 1"),
-    ("CPU_THREADS_PER_OP", -1, "a whole number from 0 up"),
-    ("CPU_REPLICAS", 0, "a whole number from 1 to 64"),
     ("MODEL_PATH", "model.keras", "the path of an .h5 file"),
     ("MODEL_PATH", None, "the path of an .h5 file"),
-    ("FIGURES_DIR", "", "the path of a folder"),
-    ("DATA_DIR", 3, "None or a path"),
-    ("OWN_IMAGES", ["a.png"], "None or a path"),
+    ("MODEL_PATH", "", "the path of an .h5 file"),
+    ("MODEL_PATH", "model.H5", "the path of an .h5 file"),  # Keras reads only a lower-case .h5.
+    ("DATA_DIR", 3, "a path in quotes"),
+    ("OWN_IMAGES", ["a.png"], "a path in quotes"),
 ])
 def test_a_bad_parameter_is_named_with_its_value_and_what_is_allowed(nb, defaults, name, value, allowed):
     with pytest.raises(nb["ParameterError"]) as caught:
@@ -63,11 +65,9 @@ def test_a_bad_parameter_is_named_with_its_value_and_what_is_allowed(nb, default
 
 
 def test_batch_size_must_leave_one_training_step(nb, defaults):
-    with pytest.raises(nb["ParameterError"], match=r"BATCH_SIZE = 5000 .* at most 1,000: .* leaves 1,000"):
+    with pytest.raises(nb["ParameterError"], match=r"BATCH_SIZE = 5000 .* at most the 1,000 training images"):
         nb["check_parameters"](defaults | {"BATCH_SIZE": 5000, "VALIDATION_SIZE": 59_000})
-    nb["check_batch_size"](512, 8, 5000)  # 4,096 images a step, 55,000 to train on.
-    with pytest.raises(nb["ParameterError"], match=r"BATCH_SIZE = 512 .* at most 125: .* each of 8 replica\(s\)"):
-        nb["check_batch_size"](512, 8, 59_000)
+    nb["check_parameters"](defaults | {"BATCH_SIZE": 1000, "VALIDATION_SIZE": 59_000})  # The edge itself passes.
 
 
 def test_bad_parameters_stop_the_notebook_before_it_loads_data(tmp_path, monkeypatch):
@@ -77,49 +77,55 @@ def test_bad_parameters_stop_the_notebook_before_it_loads_data(tmp_path, monkeyp
         run_until_evaluated(EPOCHS="1", DATA_DIR=str(tmp_path / "no such folder"))
     with pytest.raises(ValueError, match=r"DATA_DIR: .*no such folder does not exist; check DATA_DIR"):
         run_until_evaluated(DATA_DIR=str(tmp_path / "no such folder"))
-    with pytest.raises(ValueError, match=r"MODEL_PATH: the folder .*no such folder does not exist"):
+    with pytest.raises(ValueError, match=r"MODEL_PATH: .*no such folder does not exist"):
         run_until_evaluated(MODEL_PATH=str(tmp_path / "no such folder" / "model.h5"))
     with pytest.raises(ValueError, match=r"OWN_IMAGES: .*my digits does not exist; check OWN_IMAGES"):
         run_until_evaluated(OWN_IMAGES=str(tmp_path / "my digits"))
     assert list(tmp_path.iterdir()) == []  # Nothing was written.
 
 
-def paths(tmp_path, **changes):
-    """The arguments of check_paths for a run in tmp_path, with changes."""
-    data = tmp_path / "mnist"
-    data.mkdir(exist_ok=True)
-    return {"model_path": tmp_path / "model.h5", "data_dir": data, "own_images": None,
-            "figures_dir": tmp_path / "figures"} | changes
+def parameters_in(tmp_path, defaults, **changes):
+    """The parameters for a run in tmp_path (an MNIST folder there), with changes made to paths in tmp_path."""
+    (tmp_path / "mnist").mkdir(exist_ok=True)
+    paths = {"MODEL_PATH": tmp_path / "model.h5", "DATA_DIR": tmp_path / "mnist"}
+    return defaults | paths | {name: tmp_path / value for name, value in changes.items()}
 
 
-def test_good_paths_pass_and_leave_nothing_behind(nb, tmp_path):
+def test_good_paths_pass_and_leave_nothing_behind(nb, defaults, tmp_path):
     (tmp_path / "pictures").mkdir()
-    nb["check_paths"](**paths(tmp_path, own_images=tmp_path / "pictures"))
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["mnist", "pictures"]
+    (tmp_path / "one.png").write_bytes(b"")
+    for own_images in ("pictures", "one.png"):
+        nb["check_parameters"](parameters_in(tmp_path, defaults, OWN_IMAGES=own_images))
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["mnist", "one.png", "pictures"]
 
 
 @pytest.mark.parametrize("change, words", [
-    ({"model_path": "missing/model.h5"}, "MODEL_PATH: the folder {tmp}/missing does not exist"),
-    ({"model_path": "a file/model.h5"}, "MODEL_PATH: the folder {tmp}/a file is a regular file, not a folder"),
-    ({"model_path": "model folder.h5"}, "MODEL_PATH: {tmp}/model folder.h5 is a folder, where a model file"),
-    ({"figures_dir": "missing/figures"}, "FIGURES_DIR: the folder {tmp}/missing does not exist"),
-    ({"figures_dir": "a file"}, "FIGURES_DIR: {tmp}/a file is a regular file, not a folder"),
-    ({"data_dir": "missing"}, "DATA_DIR: {tmp}/missing does not exist; check DATA_DIR"),
-    ({"data_dir": "a file"}, "DATA_DIR: {tmp}/a file is a file; name the folder"),
-    ({"own_images": "missing.png"}, "OWN_IMAGES: {tmp}/missing.png does not exist; check OWN_IMAGES"),
-    ({"own_images": "pipe.png"}, "OWN_IMAGES: {tmp}/pipe.png is a named pipe (FIFO), not a file or a folder"),
+    ({"MODEL_PATH": "missing/model.h5"}, "MODEL_PATH: {tmp}/missing does not exist"),
+    ({"MODEL_PATH": "a file/model.h5"}, "MODEL_PATH: {tmp}/a file is a regular file, not a folder"),
+    ({"MODEL_PATH": "model folder.h5"}, "MODEL_PATH: {tmp}/model folder.h5 is a folder, where a model file"),
+    ({"MODEL_PATH": "pipe.h5"}, "MODEL_PATH: {tmp}/pipe.keras is a named pipe (FIFO), where a model file"),
+    ({"DATA_DIR": "missing"}, "DATA_DIR: {tmp}/missing does not exist; check DATA_DIR"),
+    ({"DATA_DIR": "a file"}, "DATA_DIR: {tmp}/a file is a regular file, not a folder"),
+    ({"OWN_IMAGES": "missing.png"}, "OWN_IMAGES: {tmp}/missing.png does not exist; check OWN_IMAGES"),
+    ({"OWN_IMAGES": "pipe.png"}, "OWN_IMAGES: {tmp}/pipe.png is a named pipe (FIFO), not a file or a folder"),
 ])
-def test_a_bad_path_is_named_before_training(nb, tmp_path, change, words):
+def test_a_bad_path_is_named_before_training(nb, defaults, tmp_path, change, words):
     (tmp_path / "a file").write_text("not a folder\n")
     (tmp_path / "model folder.h5").mkdir()
     os.mkfifo(tmp_path / "pipe.png")
-    arguments = paths(tmp_path, **{key: tmp_path / value for key, value in change.items()})
+    os.mkfifo(tmp_path / "pipe.keras")
     with pytest.raises(nb["ParameterError"]) as caught:
-        nb["check_paths"](**arguments)
+        nb["check_parameters"](parameters_in(tmp_path, defaults, **change))
     assert words.format(tmp=tmp_path) in str(caught.value), str(caught.value)
 
 
-def test_check_paths_names_a_folder_it_cannot_read(nb, tmp_path, monkeypatch):
+def test_without_data_dir_the_check_reads_mnist_data_dir(nb, defaults, tmp_path, monkeypatch):
+    monkeypatch.setenv("MNIST_DATA_DIR", str(tmp_path / "missing"))
+    with pytest.raises(nb["ParameterError"], match=r"MNIST_DATA_DIR: .*missing does not exist; check MNIST_DATA_DIR"):
+        nb["check_parameters"](defaults | {"DATA_DIR": ""})
+
+
+def test_a_folder_that_cannot_be_read_is_named(nb, defaults, tmp_path, monkeypatch):
     """Permission denied, tested by refusing the listing (as root, chmod 000 would not stop it)."""
     (tmp_path / "pictures").mkdir()
     real_scandir = os.scandir
@@ -130,20 +136,20 @@ def test_check_paths_names_a_folder_it_cannot_read(nb, tmp_path, monkeypatch):
         return real_scandir(path)
 
     monkeypatch.setattr(os, "scandir", scandir)
-    with pytest.raises(nb["ParameterError"], match=r"OWN_IMAGES: .*pictures cannot be read \(permission denied\)"):
-        nb["check_paths"](**paths(tmp_path, own_images=tmp_path / "pictures"))
+    with pytest.raises(nb["ParameterError"], match=r"OWN_IMAGES: .*pictures: it cannot be read \(permission denied\)"):
+        nb["check_parameters"](parameters_in(tmp_path, defaults, OWN_IMAGES="pictures"))
 
 
-def test_check_paths_names_a_folder_it_cannot_write_in(nb, tmp_path, monkeypatch):
+def test_a_folder_that_cannot_be_written_in_is_named(nb, defaults, tmp_path, monkeypatch):
     """Permission denied on the probe file (as root, a read-only mode would not stop it)."""
 
     def refused(*args, dir=None, **kwargs):
         raise PermissionError(errno.EACCES, "Permission denied", str(dir))
 
     monkeypatch.setattr(nb["tempfile"], "TemporaryFile", refused)
-    with pytest.raises(nb["ParameterError"], match=r"MODEL_PATH: no file can be written in the folder .* \(permission "
-                                                   r"denied\); choose another MODEL_PATH"):
-        nb["check_paths"](**paths(tmp_path))
+    with pytest.raises(nb["ParameterError"], match=r"MODEL_PATH: .*: no file can be written in it \(permission "
+                                                   r"denied\); check MODEL_PATH"):
+        nb["check_parameters"](parameters_in(tmp_path, defaults))
 
 
 @pytest.fixture
@@ -152,11 +158,17 @@ def model_stub():
     return lambda path: open(path, "wb").write(b"model")
 
 
-def test_write_atomically_into_a_missing_folder_names_the_folder(nb, tmp_path, model_stub):
+def test_write_atomically_writes_and_leaves_only_the_file(nb, tmp_path, model_stub):
+    assert nb["write_atomically"](tmp_path / "model.h5", model_stub) == tmp_path / "model.h5"
+    assert [path.name for path in tmp_path.iterdir()] == ["model.h5"]
+    assert (tmp_path / "model.h5").read_bytes() == b"model"
+
+
+def test_write_atomically_into_a_missing_folder_says_so(nb, tmp_path, model_stub):
     with pytest.raises(OSError) as caught:
         nb["write_atomically"](tmp_path / "missing" / "model.h5", model_stub)
-    assert str(caught.value) == (f"Could not save model.h5 (the folder {tmp_path / 'missing'} does not exist); the"
-                                 " previous file, if any, is unchanged.")
+    assert str(caught.value) == ("Could not save model.h5 (no such file or directory); the previous file, if any,"
+                                 " is unchanged.")
     assert not isinstance(caught.value, FileNotFoundError)  # Not the raw error naming a temporary file.
 
 
@@ -170,15 +182,18 @@ def test_write_atomically_in_a_folder_it_cannot_write_in_says_permission_denied(
     assert ".model-" not in str(caught.value)
 
 
-def test_write_atomically_on_a_full_disk_says_so_and_never_names_the_temporary_file(nb, tmp_path):
+def test_write_atomically_on_a_full_disk_says_so_and_leaves_nothing(nb, tmp_path):
+    (tmp_path / "model.h5").write_bytes(b"the previous model")
+
     def full(temporary):
         with open(temporary, "wb") as file:
             file.write(b"half a model")
         raise OSError(errno.ENOSPC, "No space left on device", temporary)
 
-    with pytest.raises(OSError, match=r"^Could not save model\.h5 \(the disk is full\)"):
+    with pytest.raises(OSError, match=r"^Could not save model\.h5 \(no space left on device\)"):
         nb["write_atomically"](tmp_path / "model.h5", full)
-    assert list(tmp_path.iterdir()) == []
+    assert [path.name for path in tmp_path.iterdir()] == ["model.h5"]
+    assert (tmp_path / "model.h5").read_bytes() == b"the previous model"
 
 
 def test_write_atomically_replaces_the_temporary_name_in_a_writers_message(nb, tmp_path):
@@ -192,7 +207,16 @@ def test_write_atomically_replaces_the_temporary_name_in_a_writers_message(nb, t
 
 def test_write_atomically_onto_a_folder_says_it_is_a_folder(nb, tmp_path, model_stub):
     (tmp_path / "model.h5").mkdir()
-    with pytest.raises(OSError, match=r"^Could not save model\.h5 \(model\.h5 is a folder, not a regular file\)"):
+    with pytest.raises(OSError, match=r"^Could not save model\.h5 \(is a directory\)"):
         nb["write_atomically"](tmp_path / "model.h5", model_stub)
     assert [path.name for path in tmp_path.iterdir()] == ["model.h5"]
 
+
+def test_an_interrupted_save_leaves_no_partial_file_and_stops(nb, tmp_path):
+    def interrupted(temporary):
+        open(temporary, "wb").write(b"half")
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        nb["write_atomically"](tmp_path / "model.h5", interrupted)
+    assert list(tmp_path.iterdir()) == []

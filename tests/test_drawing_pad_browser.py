@@ -1,8 +1,9 @@
 """The drawing pad in a real browser: JupyterLab on 127.0.0.1, headless Chromium, real pointer events.
 
-A small notebook trains the notebook's model for 2 epochs and opens the pad; Selenium draws a 1 with
-the mouse, a 0 with a pen and a two-stroke 4 with a finger, reads the answers on the page and clears
-the pad. Screenshots and the time from the end of each stroke to its answer on screen go to build/.
+A small notebook trains the notebook's model for 2 epochs with the notebook's own cells and opens the
+pad; Selenium draws a 1 with the mouse, a 0 with a pen and a two-stroke 4 with a finger, reads the
+answers on the page, checks the page's percentages against the kernel's, and clears the pad.
+Screenshots and the time from the end of each stroke to its answer in the page go to build/.
 Without Chromium, chromedriver or Selenium the test skips, except on CI (CI=true), where it fails.
 """
 
@@ -58,8 +59,8 @@ def wait_for(condition, timeout, what, interval=0.1):
         time.sleep(interval)
 
 
-def pad_notebook(folder, mnist_dir):
-    """A small notebook: the project notebook's helpers, a model trained for 2 epochs, the pad."""
+def pad_notebook(folder):
+    """A small notebook: the project notebook's helpers, its model trained for 2 epochs by its own cells, the pad."""
     load = f"""import importlib.util
 
 # By file path: in a Jupyter kernel the name `notebook` is the Jupyter Notebook package.
@@ -68,13 +69,10 @@ notebook_tests = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(notebook_tests)
 helpers = notebook_tests.load_helpers()
 globals().update({{name: value for name, value in helpers.items() if not name.startswith("__")}})"""
-    train = f"""keras.utils.set_random_seed(SEED)
-(x_train, y_train), _ = load_mnist({str(mnist_dir)!r})
-model = compile_model(build_model(), len(x_train) // BATCH_SIZE, 2)
-model.fit(mnist_batches(x_train, y_train, BATCH_SIZE, seed=SEED), epochs=2, shuffle=False, verbose=0);"""
-    sources = [load, train, "drawing_pad(model)"]
+    train = "model = notebook_tests.run_until_evaluated(EPOCHS=2)['model']"
+    sources = [load, train, "pad = drawing_pad(model)\npad"]
     notebook = nbformat.v4.new_notebook(
-        cells=[nbformat.v4.new_code_cell(source) for source in sources if source],
+        cells=[nbformat.v4.new_code_cell(source) for source in sources],
         metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
     )
     nbformat.write(notebook, folder / "pad.ipynb")
@@ -116,12 +114,12 @@ def stop_server(process, url, token, runtime_dir):
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory, mnist_dir):
+def lab(tmp_path_factory, mnist_dir):  # MNIST_DATA_DIR reaches the kernel through the environment.
     """JupyterLab on 127.0.0.1 with a token, serving the pad notebook; yields (url, token, its log)."""
     require_browser()
     folder = tmp_path_factory.mktemp("lab")
     (folder / "notebooks").mkdir()
-    pad_notebook(folder / "notebooks", mnist_dir)
+    pad_notebook(folder / "notebooks")
     home = folder / ".jupyter-home"  # Nothing of the user's Jupyter setup: config, data, settings, workspaces.
     env = os.environ | {
         "JUPYTER_CONFIG_DIR": str(home / "config"),
@@ -191,8 +189,18 @@ def draw(driver, canvas, strokes, kind):
     actions.perform()
 
 
-def answered(driver):
-    return int(driver.execute_script("return document.querySelector('.mnist-pad').dataset.answered || 0"))
+WATCH = """
+    const pad = document.querySelector('.mnist-pad');
+    window.padLog = {answers: [], ups: []};  // When the page showed an answer, and when a stroke ended.
+    new MutationObserver(() => window.padLog.answers.push(performance.now()))
+        .observe(pad.querySelector('.mnist-pad-status'), {childList: true, characterData: true, subtree: true});
+    pad.querySelector('.mnist-pad-canvas').addEventListener(
+        'pointerup', () => window.padLog.ups.push(performance.now()), true);"""
+
+
+def answers(driver):
+    """How many answers the page has shown since WATCH was installed (the test's own observer, not the pad's)."""
+    return driver.execute_script("return window.padLog.answers.length")
 
 
 def shown(driver):
@@ -205,18 +213,34 @@ def shown(driver):
             status: pad.querySelector('.mnist-pad-status').textContent,
             percents: [...pad.querySelectorAll('.mnist-pad-percent')].map((span) => span.textContent),
             blank: ink.every((value) => value === 255),
-            ms: Number(pad.dataset.answerMs),
         };""")
+
+
+def in_kernel(driver, code):
+    """Run code in the notebook's kernel, as a cell would, and return what it printed."""
+    return driver.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+        const future = kernel.requestExecute({code: arguments[0]});
+        let text = "";
+        future.onIOPub = (message) => { if (message.header.msg_type === "stream") text += message.content.text; };
+        future.done.then(() => done(text), (error) => done(`failed: ${error}`));""", code)
 
 
 def draw_and_read(driver, canvas, strokes, kind, latencies):
     """Draw stroke by stroke, waiting for each stroke's answer; return what the pad shows at the end."""
     for stroke in strokes:
-        before = answered(driver)
+        before = answers(driver)
         draw(driver, canvas, [stroke], kind)
-        wait_for(lambda before=before: answered(driver) > before, 20, f"the answer to a {kind} stroke")
+        wait_for(lambda before=before: answers(driver) > before, 20, f"the answer to a {kind} stroke")
+        ms = driver.execute_script(f"return window.padLog.answers[{before}] - window.padLog.ups.at(-1)")
         page = shown(driver)
-        latencies.append({"pointer": kind, "digit shown": page["digit"], "ms": page["ms"]})
+        latencies.append({"pointer": kind, "digit shown": page["digit"], "ms": round(ms, 1)})
+    # The page shows the kernel's answer: its digit and each probability as confidence_text gives it.
+    kernel = json.loads(in_kernel(driver, "import json; print(json.dumps([pad.digit, pad.status,"
+                                          " [confidence_text(p) for p in pad.probabilities]]))"))
+    digit, status, percents = kernel[0] if kernel[0] is not None else "?", kernel[1], kernel[2] or [""] * 10
+    assert [page["digit"], page["status"], page["percents"]] == [str(digit), status, percents], (page, kernel)
     return page
 
 
@@ -262,6 +286,7 @@ def test_drawing_pad_answers_in_a_real_browser(lab, browser, capsys):
         canvas = pad.find_element(By.CSS_SELECTOR, ".mnist-pad-canvas")
         clear = pad.find_element(By.CSS_SELECTOR, ".mnist-pad-clear")
         assert_cleared(browser)
+        browser.execute_script(WATCH)
 
         page = draw_and_read(browser, canvas, ONE, interaction.POINTER_MOUSE, latencies)
         assert page["digit"] == "1" and page["status"].startswith("Read as 1,"), page

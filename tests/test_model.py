@@ -9,9 +9,11 @@ import pytest
 
 @pytest.fixture(scope="module")
 def model(nb):
-    nb["keras"].utils.set_random_seed(0)
-    model = nb["compile_model"](nb["build_model"](), steps_per_epoch=10)
-    # One short fit, so that the optimizer has state and the weights are not the initial ones.
+    """The notebook's architecture with trained weights and an optimizer state (one short fit on noise)."""
+    keras = nb["keras"]
+    keras.utils.set_random_seed(0)
+    model = keras.models.clone_model(nb["model"])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     rng = np.random.default_rng(0)
     model.fit(rng.random((64, 28, 28), np.float32), rng.integers(0, 10, 64), epochs=1, verbose=0)
     return model
@@ -22,8 +24,8 @@ def layer_summary(model):
              getattr(getattr(layer, "activation", None), "__name__", None)) for layer in model.layers]
 
 
-def test_architecture_is_the_originals_four_layers(nb):
-    model = nb["build_model"]()
+def test_architecture_is_the_classic_four_layers(nb):
+    model = nb["model"]
     assert layer_summary(model) == [
         ("Flatten", (784,), None, None),
         ("Dense", (128,), None, "relu"),
@@ -34,14 +36,26 @@ def test_architecture_is_the_originals_four_layers(nb):
     assert model.count_params() == 101_770
 
 
-@pytest.mark.parametrize("saver, suffix", [("save_h5", ".h5"), ("save_keras", ".keras")])
-def test_save_and_reload_predicts_identically(nb, model, tmp_path, saver, suffix):
-    path = nb[saver](model, tmp_path / f"model{suffix}")
+def predictions(model, images):
+    return model.predict(images, batch_size=1000, verbose=0)
+
+
+def test_keras_file_round_trip_predicts_identically(nb, model, tmp_path):
+    path = nb["write_atomically"](tmp_path / "model.keras", model.save)
+    reloaded = nb["keras"].models.load_model(path)
+    images = np.random.default_rng(1).random((100, 28, 28), np.float32)
+    assert np.array_equal(predictions(reloaded, images), predictions(model, images))
+    assert layer_summary(reloaded) == layer_summary(model)
+    assert reloaded.optimizer.iterations.numpy() == model.optimizer.iterations.numpy()  # The optimizer's state too.
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # No temporary file left behind.
+
+
+def test_h5_round_trip_predicts_identically(nb, model, tmp_path):
+    path = nb["save_h5"](model, tmp_path / "model.h5")
     reloaded = nb["keras"].models.load_model(path, compile=False)
     images = np.random.default_rng(1).random((100, 28, 28), np.float32)
-    assert np.array_equal(nb["predict_digits"](reloaded, images)[2], nb["predict_digits"](model, images)[2])
-    assert layer_summary(reloaded) == layer_summary(model)
-    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # No temporary file left behind.
+    assert np.array_equal(predictions(reloaded, images), predictions(model, images))
+    assert [p.name for p in tmp_path.iterdir()] == ["model.h5"]
 
 
 def test_h5_loads_in_tf_keras_2_with_identical_predictions(nb, model, tmp_path):
@@ -50,7 +64,15 @@ def test_h5_loads_in_tf_keras_2_with_identical_predictions(nb, model, tmp_path):
     legacy = tf_keras.models.load_model(path, compile=False)
     assert [type(layer).__name__ for layer in legacy.layers] == ["Flatten", "Dense", "Dropout", "Dense"]
     images = np.random.default_rng(2).random((100, 28, 28), np.float32)
-    assert np.array_equal(legacy(images, training=False).numpy(), nb["predict_digits"](model, images)[2])
+    assert np.array_equal(legacy(images, training=False).numpy(), model(images, training=False).numpy())
+
+
+def test_keras2_config_rewrites_only_what_tf_keras_2_names_differently(nb):
+    policy = {"class_name": "DTypePolicy", "config": {"name": "float32"}}
+    config = {"class_name": "InputLayer", "config": {"batch_shape": [None, 28, 28], "optional": False,
+                                                      "dtype": policy, "name": "input_layer"}}
+    assert nb["keras2_config"]([config]) == [{"class_name": "InputLayer", "config": {
+        "batch_input_shape": [None, 28, 28], "dtype": "float32", "name": "input_layer"}}]
 
 
 def test_a_failing_save_keeps_the_previous_file(nb, model, tmp_path, monkeypatch):
@@ -72,19 +94,23 @@ def test_a_failing_save_keeps_the_previous_file(nb, model, tmp_path, monkeypatch
 def test_saved_files_get_the_usual_permissions(nb, model, tmp_path):
     umask = os.umask(0)
     os.umask(umask)
-    path = nb["save_keras"](model, tmp_path / "model.keras")
+    path = nb["write_atomically"](tmp_path / "model.keras", model.save)
     assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
 
 
-def test_tflite_exports_predict_like_keras_for_any_batch_size(nb, model, tmp_path):
+def test_litert_exports_predict_like_keras_for_any_batch_size(nb, model, tmp_path):
+    tf = nb["tf"]
     images = np.random.default_rng(3).random((25, 28, 28), np.float32)
-    expected = nb["predict_digits"](model, images)[2]
-    float_path = nb["export_tflite"](model, tmp_path / "model.tflite")
-    quantized_path = nb["export_tflite"](model, tmp_path / "model_quantized.tflite", quantize=True)
+    expected = predictions(model, images)
+    float_path = tmp_path / "model.tflite"
+    quantized_path = tmp_path / "model_quantized.tflite"
+    with nb["silenced"]():
+        model.export(str(float_path), format="litert", verbose=False)
+        model.export(str(quantized_path), format="litert", verbose=False, optimizations=[tf.lite.Optimize.DEFAULT])
     assert quantized_path.stat().st_size < float_path.stat().st_size / 3  # int8 weights instead of float32.
-    for count in (1, 0, 25):  # One picture, as an app would, none, and several batches.
-        probabilities = nb["tflite_predict"](float_path, images[:count], batch_size=10)
+    for count in (1, 0, 25):  # One picture, as an app would, none, and several.
+        probabilities = nb["litert_predict"](float_path, images[:count])
         assert probabilities.shape == (count, 10)
         assert np.allclose(probabilities, expected[:count], atol=1e-5)
-    quantized = nb["tflite_predict"](quantized_path, images)
+    quantized = nb["litert_predict"](quantized_path, images)
     assert np.allclose(quantized.sum(axis=1), 1, atol=1e-4) and np.abs(quantized - expected).max() < 0.05

@@ -68,16 +68,70 @@ def test_helper_cells_are_titled_and_fold_in_colab_and_jupyterlab():
         assert titled or len(cell.source.splitlines()) <= 20, cell.source[:80]
 
 
-def test_the_learner_reads_at_most_60_lines_of_code_before_the_first_epoch():
-    lines = 0
+def visible_cells_until(needle):
+    """The visible (unfolded) code cells, up to and including the first one whose source contains needle."""
+    cells = []
     for cell in CODE_CELLS:
         if not is_folded(cell):
-            lines += len(cell.source.splitlines())
-        if "model.fit(" in cell.source:
-            break
-    else:
-        raise AssertionError("no cell calls model.fit(")
+            cells.append(cell)
+        if needle in cell.source:
+            return cells
+    raise AssertionError(f"no cell contains {needle!r}")
+
+
+def parsed(cell):
+    """The cell's Python syntax tree, IPython magics (%pip) read as `pass`."""
+    return ast.parse(re.sub(r"^(\s*)%.*$", r"\1pass", cell.source, flags=re.MULTILINE))
+
+
+def test_the_learner_reads_at_most_60_lines_of_code_before_the_first_epoch():
+    lines = sum(len(cell.source.splitlines()) for cell in visible_cells_until("model.fit("))
     assert lines <= 60, f"{lines} visible code lines before the first epoch"
+
+
+def test_the_lesson_is_the_standard_keras_calls_in_view():
+    visible = "\n".join(cell.source for cell in CODE_CELLS if not is_folded(cell))
+    for call in ("keras.datasets.mnist.load_data()", "keras.Sequential(", "model.compile(", "model.fit(",
+                 "model.evaluate(", "model.predict(", "model.save", "keras.models.load_model(",
+                 "keras.optimizers.schedules.CosineDecay(", "steps_per_execution=", "colab_files.download("):
+        assert call in visible, call
+
+
+def test_up_to_evaluate_the_lesson_calls_at_most_one_function_of_a_folded_cell():
+    folded = {node.name for cell in CODE_CELLS if is_folded(cell) for node in parsed(cell).body
+              if isinstance(node, ast.FunctionDef)}
+    calls = [node.func.id for cell in visible_cells_until("model.evaluate(") for node in ast.walk(parsed(cell))
+             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in folded]
+    assert len(calls) <= 1, calls
+
+
+def test_no_distribution_code_in_view():
+    """One GPU or the CPU need none; a TPU or several GPUs are set up in a folded cell."""
+    for cell in CODE_CELLS:
+        if not is_folded(cell):
+            assert not re.search(r"strateg|replica|distribute", cell.source), cell.source[:80]
+
+
+def test_the_code_fits_in_1000_lines_and_no_function_is_long():
+    lines = sum(1 for cell in CODE_CELLS for line in cell.source.splitlines() if line.strip())
+    assert lines <= 1000, f"{lines} non-blank lines of code"
+    for cell in CODE_CELLS:
+        for node in ast.walk(parsed(cell)):
+            if isinstance(node, ast.FunctionDef):
+                assert node.end_lineno - node.lineno < 55, f"{node.name} is {node.end_lineno - node.lineno + 1} lines"
+
+
+def test_every_folded_helper_says_in_one_line_why_it_exists():
+    for cell in CODE_CELLS:
+        if is_folded(cell) and any(isinstance(node, (ast.FunctionDef, ast.ClassDef)) for node in parsed(cell).body):
+            assert cell.source.splitlines()[1].startswith("# Why: "), cell.source.splitlines()[0]
+
+
+def test_the_parameters_are_a_colab_form_in_view():
+    (cell,) = tagged_cells("parameters")
+    assert not is_folded(cell) and "cellView" not in cell.metadata
+    for line in cell.source.splitlines():
+        assert re.fullmatch(r"[A-Z_]+ = .+  #@param \{type:\"(integer|number|string)\"\}", line), line
 
 
 def test_the_lesson_explains_its_ideas_before_training():
@@ -99,6 +153,12 @@ def test_readme_figures_are_at_least_100_dpi():
     for path in figures:
         with Image.open(path) as image:
             assert min(image.info.get("dpi", (0, 0))) >= 99.5, path.name
+
+
+def test_readme_figures_are_the_stored_runs_own():
+    result = subprocess.run([sys.executable, str(ROOT / "tools" / "figures.py"), "--check"], capture_output=True,
+                            text=True)
+    assert result.returncode == 0, result.stderr
 
 
 def test_code_and_notebook_are_lint_clean():
