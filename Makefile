@@ -11,7 +11,7 @@ PIP := python -m pip --disable-pip-version-check
 COLAB_VENV ?= .venv-colab
 COLAB_BIN := $(COLAB_VENV)/bin
 
-.PHONY: run test test-colab lint notebook figures lab bench clean
+.PHONY: run test test-colab lint notebook figures lab bench mutants clean
 
 # What `make run` needs: the notebook's requirements and papermill (both in requirements.txt).
 $(BIN)/.installed-run: requirements.txt
@@ -84,6 +84,10 @@ lab: $(BIN)/.installed
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/bench.py
 	$(BIN)/python benchmarks/own_images.py
+
+## Small bugs put into the notebook's helpers one at a time: how many the tests catch (not in CI: slow).
+mutants: $(BIN)/.installed
+	$(BIN)/python tools/mutants.py
 
 clean:
 	rm -rf build mnist_digit_recognition.h5 mnist_digit_recognition.keras *.tflite predictions.csv

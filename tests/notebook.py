@@ -12,7 +12,8 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOK = ROOT / "mnist_digit_recognition.ipynb"
+# MNIST_NOTEBOOK names another copy to test (`make mutants` tests copies with a small bug put in).
+NOTEBOOK = Path(os.environ.get("MNIST_NOTEBOOK") or ROOT / "mnist_digit_recognition.ipynb")
 
 
 def tagged_cells(*tags, notebook=NOTEBOOK):
@@ -53,12 +54,11 @@ def load_helpers(**parameters):
     return namespace
 
 
-def run_until_evaluated(seconds=None, **parameters):
-    """Execute the notebook's code cells in order, up to and including the test evaluation.
+def run_until(needle, seconds=None, **parameters):
+    """Execute the notebook's code cells in order, up to and including the first whose source holds needle.
 
-    Keyword arguments override the parameters cell, as papermill would. Returns the namespace:
-    the trained `model`, `history`, `test_accuracy`, the data and every helper. IPython magics
-    (the `%pip install` cell) are skipped. A dict given as seconds receives each cell's time, by source.
+    Keyword arguments override the parameters cell, as papermill would. Returns the namespace. IPython
+    magics (the `%pip install` cell) are skipped. A dict given as seconds receives each cell's time, by source.
     """
     namespace = {"__name__": "__main__"}
     for cell in nbformat.read(NOTEBOOK, as_version=4).cells:
@@ -70,9 +70,20 @@ def run_until_evaluated(seconds=None, **parameters):
             seconds[cell.source] = time.perf_counter() - start
         if "parameters" in cell.metadata.get("tags", []):
             set_parameters(namespace, parameters)
-        if "model.evaluate(" in cell.source:
+        if needle in cell.source:
             return namespace
-    raise LookupError("The notebook has no cell calling model.evaluate(")
+    raise LookupError(f"The notebook has no code cell holding {needle!r}")
+
+
+def run_until_evaluated(seconds=None, **parameters):
+    """The notebook's cells through the test evaluation: the trained `model`, `history`, `test_accuracy`, ..."""
+    return run_until("model.evaluate(", seconds, **parameters)
+
+
+def code_cell(needle):
+    """The first code cell whose source holds needle."""
+    return next(cell for cell in nbformat.read(NOTEBOOK, as_version=4).cells
+                if cell.cell_type == "code" and needle in cell.source)
 
 
 def run_notebook(output_dir, **parameters):

@@ -31,6 +31,7 @@ BUILD = ROOT / "build"
 PAD = 280  # The canvas's size in CSS pixels; strokes are given in its coordinates.
 ONE = [[(150, 50), (147, 95), (143, 140), (140, 185), (138, 232)]]
 ZERO = [[(140 + 62 * math.sin(t / 20 * math.pi), 140 - 92 * math.cos(t / 20 * math.pi)) for t in range(42)]]
+HESITANT = [0.00049, 0.0996, 0.8995, 0.00041, 0.0, 0.0, 0.0, 0.0, 0.0, 0.9995]  # Not a distribution: a test.
 FOUR = [[(110, 45), (95, 110), (80, 165), (140, 165), (205, 165)], [(175, 60), (173, 150), (170, 240)]]
 
 
@@ -301,6 +302,15 @@ def test_drawing_pad_answers_in_a_real_browser(lab, browser, capsys):
         assert_cleared(browser)
 
         draw_and_read(browser, canvas, FOUR, interaction.POINTER_TOUCH, latencies)  # Any answer, stroke by stroke.
+        # Probabilities that a rounding would show differently: the page shows them as confidence_text does.
+        before = answers(browser)
+        shown_by_kernel = json.loads(in_kernel(browser, f"""import json
+with pad.hold_sync():
+    pad.probabilities, pad.digit, pad.answered = {HESITANT}, 2, pad.stroke + 1  # A new answer.
+print(json.dumps([confidence_text(p) for p in pad.probabilities]))"""))
+        wait_for(lambda: answers(browser) > before, 20, "the page to show the kernel's new probabilities")
+        assert shown(browser)["percents"] == shown_by_kernel == ["0.0%", "9.9%", "89.9%", "0.0%", "0.0%", "0.0%",
+                                                                 "0.0%", "0.0%", "0.0%", ">99.9%"]
         browser.save_screenshot(str(BUILD / "drawing_pad.png"))
         clear.click()
         assert_cleared(browser)

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from notebook import code_cell, exec_cell, run_until
 
 
 def test_confidence_text_rounds_down_and_never_claims_certainty_it_lacks(nb):
@@ -49,3 +50,16 @@ def test_digit_evidence_adds_up_to_the_models_scores(nb):
     scores = shares.reshape(10, -1).sum(axis=1) + (active * b1) @ w2 + b2
     log_probabilities = np.log(model(image, training=False).numpy())
     np.testing.assert_allclose(scores - scores[0, 0], log_probabilities - log_probabilities[0, 0], atol=1e-4)
+
+
+def test_the_recall_exercise_tells_right_from_wrong(capsys):
+    """Question 5: the learner's expression, checked by the notebook's own check cell."""
+    namespace = run_until("recall_of_9 = None", EPOCHS=1)
+    check = code_cell("#@title Check your answer")
+    confusion = namespace["confusion"]
+    capsys.readouterr()  # What the cells before printed.
+    for answer, verdict in ((None, "Replace None"), (confusion[9, 9] / confusion[9].sum(), "Right: "),
+                            (confusion[9, 9] / confusion[:, 9].sum(), "Not yet: ")):
+        namespace["recall_of_9"] = answer
+        exec_cell(check, namespace)
+        assert capsys.readouterr().out.startswith(verdict), answer

@@ -96,7 +96,7 @@ def test_mirrored_strategy_over_two_cpu_devices_without_validation_and_with_head
     monkeypatch.setenv("MPLBACKEND", "Agg")
     run = tmp_path / "run"
     run.mkdir()
-    notebook = run_notebook(run, EPOCHS=2, MIN_TEST_ACCURACY=0.95, VALIDATION_SIZE=0)
+    notebook = run_notebook(run, EPOCHS=2, VALIDATION_SIZE=0)
     assert "Training on 2 devices with MirroredStrategy" in cell_text(notebook, "experimental_set_strategy")
     assert printed_accuracy(notebook) >= 0.95
     assert cell_text(notebook, "split = len(x_train_full) - VALIDATION_SIZE") == "(60000, 0)"
@@ -106,3 +106,17 @@ def test_mirrored_strategy_over_two_cpu_devices_without_validation_and_with_head
     # The notebook reloads the saved files and checks identical predictions; its run failing would
     # have raised above. Check the file from here too.
     assert (run / MODEL_FILES[0]).stat().st_size > 0
+
+
+@pytest.mark.parametrize("parameters", [{"EPOCHS": 1}, {"LEARNING_RATE": 1e-4}],
+                         ids=["one epoch", "learning rate 1e-4"])
+def test_a_weak_setting_runs_to_the_last_cell_and_says_why_the_accuracy_is_low(tmp_path, parameters, capsys):
+    notebook = run_notebook(tmp_path, **parameters)  # Papermill raises if a cell fails.
+    accuracy = printed_accuracy(notebook)
+    last = [cell for cell in notebook.cells if cell.cell_type == "code"][-1]
+    assert "drawing_pad(model)" in last.source and last.execution_count is not None
+    message = cell_text(notebook, "if test_accuracy < 0.97:")
+    assert ("well below the 98 % of the default parameters" in message) == (accuracy < 0.97), (accuracy, message)
+    assert stderr_outputs(notebook) == []
+    with capsys.disabled():
+        print(f"\n{parameters}: test accuracy {accuracy}")

@@ -145,8 +145,7 @@ def bad_files(folder):
         "blank.png": "no ink",
         "uniform.jpg": "no ink",
         "bomb.png": "too large",
-        # Pillow 11 cannot convert LAB pictures ("unsupported pixel mode"); Pillow 13 can (this one is uniform).
-        "lab.tif": "unsupported pixel mode" if Image.__version__.startswith(("10.", "11.")) else "no ink",
+        "lab.tif": "no ink",  # Pillow converts LAB pictures; this one is uniform.
     }
 
 
@@ -429,3 +428,56 @@ def test_the_helpers_call_no_pillow_api_that_colabs_pillow_deprecates(nb, mnist_
         photo = nb["render_photo"](images[0], np.random.default_rng(0))
         nb["prepare_digit"](photo)
         nb["prepare_digit"](images[1])
+
+
+def test_picture_names_in_any_case_are_read_and_listed_in_name_order(nb, tmp_path):
+    for name in ("IMG_1234.JPG", "b.Png", "a.jpeg", "Scan.WEBP", "notes.TXT"):
+        (tmp_path / name).write_bytes(b"")
+    paths, skipped, _ = nb["pictures_in"](tmp_path)
+    assert [path.name for path in paths] == ["IMG_1234.JPG", "Scan.WEBP", "a.jpeg", "b.Png"]
+    assert [name for name, _ in skipped] == ["notes.TXT"]
+    assert nb["pictures_in"](tmp_path / "IMG_1234.JPG") == ([tmp_path / "IMG_1234.JPG"], [], False)
+
+
+class FixedModel:
+    """A stand-in for the model that answers each input with the next of some fixed probabilities."""
+
+    def __init__(self, rows):
+        self.rows = np.array(rows, np.float32)
+
+    def predict(self, images, verbose=0):
+        assert images.shape == (len(self.rows), 28, 28)
+        return self.rows
+
+
+def test_recognize_files_sorts_by_name_floors_the_confidence_and_notes_doubt(nb, mnist_test):
+    images, _ = mnist_test
+    rng = np.random.default_rng(1)
+    pictures = [(name, nb["render_photo"](images[index], rng)) for name, index in (("c", 0), ("a", 1), ("b", 2))]
+    sure, unsure = np.full(10, 0.00004 / 9), np.full(10, 0.6 / 9)
+    sure[7], unsure[1] = 0.99996, 0.4
+    table, errors = nb["recognize_files"](FixedModel([sure, unsure, sure]), pictures)
+    assert errors == [] and list(table.file) == ["a", "b", "c"]  # The model saw them in name order.
+    assert list(table.predicted) == [7, 1, 7]
+    assert list(table.confidence) == [0.9999, 0.4, 0.9999]  # Rounded down: 0.99996 never shows as 1.0.
+    assert list(table.note) == ["", "no clear digit", ""]
+
+
+def test_save_predictions_writes_the_rows_as_shown(nb, tmp_path):
+    table = pd.DataFrame({"file": ["a.png", "b, c.jpg"], "predicted": [7, 1], "confidence": [0.9999, 0.4],
+                          "note": ["", "no clear digit"], "input": [None, None]})
+    message = nb["save_predictions"](table, tmp_path / "predictions.csv")
+    assert message == "Wrote predictions.csv with 2 row(s)"
+    assert (tmp_path / "predictions.csv").read_text() == (
+        'file,predicted,confidence,note\na.png,7,0.9999,\n"b, c.jpg",1,0.4,no clear digit\n')
+
+
+def test_a_pixel_mode_pillow_cannot_convert_is_named(nb, monkeypatch):
+    picture = Image.new("RGB", (40, 40), "white")
+
+    def refuse(mode, *args, **kwargs):
+        raise ValueError(f"conversion from RGB to {mode} not supported")
+
+    monkeypatch.setattr(picture, "convert", refuse)
+    with pytest.raises(nb["DigitImageError"], match="unsupported pixel mode RGB; save it as an RGB PNG or JPEG"):
+        nb["grayscale"](picture, "odd.tif")

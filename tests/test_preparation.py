@@ -1,0 +1,162 @@
+"""The photo preparation, helper by helper, on known inputs with known outputs.
+
+Golden pictures: tests/golden/*.png are small pictures of digits (drawn, photographed-looking, on
+ruled paper, light on dark, a 5 with a detached bar); tests/golden/expected/ holds the 28×28 input
+the notebook made of each when the file was written. A change that moves those inputs fails here.
+
+    python tests/test_preparation.py --update   # rewrite the expected inputs after an intended change
+"""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+PICTURES = sorted(GOLDEN.glob("*.png"))
+
+
+def expected_input(picture):
+    return np.asarray(Image.open(GOLDEN / "expected" / picture.name), np.float32) / 255
+
+
+@pytest.mark.parametrize("picture", PICTURES, ids=[path.stem for path in PICTURES])
+def test_golden_pictures_give_their_stored_28x28_input(nb, picture):
+    """Within a stated tolerance: mean difference under 1 % of the grey range, and at most 8 pixels off by 0.2."""
+    made = nb["prepare_digit"](nb["load_digit_image"](picture), picture.name)
+    difference = np.abs(made - expected_input(picture))
+    assert difference.mean() < 0.01 and np.sum(difference > 0.2) <= 8, (difference.mean(), np.sum(difference > 0.2))
+
+
+def test_there_are_golden_pictures_of_each_kind():
+    assert [path.stem for path in PICTURES] == ["five-detached-bar", "one-pad", "photo-2", "photo-7-ruled",
+                                               "seven-light-on-dark", "three-thin-pen"]
+
+
+@pytest.mark.parametrize("picture", PICTURES, ids=[path.stem for path in PICTURES])
+def test_golden_inputs_are_mnist_shaped(picture):
+    """MNIST's digits fill 20 pixels on their longest side and their centre of mass is at (14, 14)."""
+    digit = expected_input(picture)
+    rows, cols = np.nonzero(digit > 0.05)
+    assert max(np.ptp(rows), np.ptp(cols)) + 1 in (20, 21), (np.ptp(rows), np.ptp(cols))
+    center = (np.indices(digit.shape) * digit).sum(axis=(1, 2)) / digit.sum()
+    assert np.all(np.abs(center - 14) <= 0.5), center
+
+
+def test_a_5_with_a_detached_bar_keeps_its_bar_and_gets_no_note(nb):
+    picture = nb["load_digit_image"](GOLDEN / "five-detached-bar.png")
+    digit, measures = nb["prepare_digit"](picture, with_measures=True)
+    assert measures["pieces"] == 2 and measures["left_out"] == 0
+    assert digit[4:9, 14:24].mean() > 0.3  # The bar, top right, is in the input.
+
+
+def test_stroke_width_measures_known_strokes(nb):
+    width = nb["stroke_width"]
+    assert width(np.ones((40, 5), bool)) == pytest.approx(5, abs=0.6)  # A bar that touches the picture's edges.
+    bar = np.zeros((60, 30), bool)
+    bar[10:50, 10:18] = True
+    assert width(bar) == pytest.approx(8, abs=0.8)
+    assert width(np.eye(30, dtype=bool)) == pytest.approx(2.0)  # A one-pixel diagonal: depth 1 everywhere.
+
+
+def test_digit_mask_joins_near_pieces_and_leaves_far_ones_out(nb):
+    ink = np.zeros((200, 400), np.float32)
+    ink[40:160, 60:70] = 1.0  # A stroke, 1,200 pixels of ink.
+    ink[40:46, 100:140] = 1.0  # A bar 30 pixels away, beyond the stroke's box: 240 pixels, joined (a 5's flag).
+    ink[40:160, 300:310] = 1.0  # A stroke as large as the first, far away: left out, measured.
+    ink[190, 390] = 1.0  # A speck.
+    mask, (top, bottom, left, right), left_out = nb["digit_mask"](ink, 0.5)
+    assert (top, bottom, left, right) == (40, 160, 60, 140) and mask.sum() == 1200 + 240
+    assert left_out == pytest.approx(1200 / 1440)
+    assert nb["digit_mask"](np.zeros((10, 10), np.float32), 0.5) is None
+
+
+def test_remove_ruled_lines_erases_lines_and_keeps_the_stroke_that_crosses_them(nb):
+    ink = np.zeros((120, 120), np.float32)
+    ink[[20, 50, 80, 110], :] = 0.3  # Four ruled lines, one pixel, right across.
+    ink[10:100, 58:62] = 1.0  # A stroke across them, darker.
+    cleaned = nb["remove_ruled_lines"](ink, 0.05, 2)
+    assert cleaned[[20, 50, 80, 110]][:, :50].max() < 0.05  # The lines are gone ...
+    assert cleaned[10:100, 58:62].min() > 0.6  # ... and the stroke is whole, across them too.
+    assert np.array_equal(nb["remove_ruled_lines"](ink, 0.05, 5), ink)  # Fewer lines than asked: nothing erased.
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB", "RGBA", "P", "I;16", "CMYK", "1"])
+def test_large_pictures_in_any_mode_give_the_input_of_their_small_version(nb, mode):
+    small = Image.open(GOLDEN / "three-thin-pen.png").convert("L")
+    large = small.resize((small.width * 9, small.height * 9), Image.Resampling.NEAREST)
+    pictures = {"small": small, "large": large}
+    if mode == "I;16":
+        pictures = {key: Image.fromarray(np.asarray(value).astype(np.uint16) * 257) for key, value in pictures.items()}
+    elif mode == "1":
+        pictures = {key: value.point(lambda grey: 255 if grey > 128 else 0).convert("1") for key, value in
+                    pictures.items()}
+    else:
+        pictures = {key: value.convert(mode) for key, value in pictures.items()}
+    made = {key: nb["prepare_digit"](picture) for key, picture in pictures.items()}
+    assert max(large.size) > 2 * nb["WORK_SIZE"]  # Reduced before the preparation.
+    assert np.abs(made["large"] - made["small"]).mean() < 0.03
+
+
+def test_arrays_and_pictures_give_the_same_input(nb):
+    grey = np.asarray(Image.open(GOLDEN / "one-pad.png").convert("L"))
+    from_picture = nb["prepare_digit"](Image.fromarray(grey))
+    assert np.array_equal(nb["prepare_digit"](grey), from_picture)  # uint8 greys, 0 to 255.
+    assert np.array_equal(nb["prepare_digit"](grey / 255.0), from_picture)  # float greys, 0 to 1.
+    assert np.array_equal(nb["prepare_digit"](grey > 127), nb["prepare_digit"](Image.fromarray(grey > 127)))
+
+
+def test_grayscale_lays_see_through_pictures_on_paper_of_the_other_shade(nb):
+    rgba = np.zeros((2, 2, 4), np.uint8)
+    rgba[0, 0] = (0, 0, 0, 255)  # Black ink, opaque, on a see-through background.
+    assert nb["grayscale"](Image.fromarray(rgba, "RGBA")).tolist() == [[0, 1], [1, 1]]
+    rgba[0, 0] = (255, 255, 255, 255)  # White ink: laid on black.
+    assert nb["grayscale"](Image.fromarray(rgba, "RGBA")).tolist() == [[1, 0], [0, 0]]
+    sixteen = Image.fromarray(np.array([[0, 32768, 65535]], np.uint16))
+    assert nb["grayscale"](sixteen) == pytest.approx(np.array([[0, 0.5, 1]]), abs=1e-4)
+
+
+def test_naive_input_squeezes_the_picture_as_it_is(nb):
+    picture = np.full((56, 84), 255, np.uint8)
+    picture[:, :42] = 0  # Black left half, white right half.
+    squeezed = nb["naive_input"](Image.fromarray(picture))
+    assert squeezed.shape == (28, 28) and squeezed.dtype == np.float32
+    assert squeezed[:, :13].max() == 0 and squeezed[:, 15:].min() == 1  # Pillow's bicubic filter rings at the edge.
+
+
+@pytest.mark.parametrize("top, ink_share, largest_piece, pieces, left_out, note", [
+    (0.5, 0.25, 0.2, 200, 0.2999, ""),  # Every measure at its limit, on the clear side.
+    (0.4999, 0.1, 1.0, 1, 0.0, "no clear digit"),
+    (0.9, 0.2501, 1.0, 1, 0.0, "no clear digit"),
+    (0.9, 0.1, 0.1999, 1, 0.0, "no clear digit"),
+    (0.9, 0.1, 1.0, 201, 0.0, "no clear digit"),
+    (0.9, 0.1, 1.0, 1, 0.3, "several separate marks; read the largest"),
+    (0.45, 0.1, 1.0, 1, 0.5, "no clear digit; several separate marks; read the largest"),
+])
+def test_doubt_note_limits(nb, top, ink_share, largest_piece, pieces, left_out, note):
+    probabilities = np.full(10, (1 - top) / 9)
+    probabilities[3] = top
+    digit = np.zeros((28, 28), np.float32)
+    digit.flat[: round(ink_share * 784)] = 1.0
+    digit[0, 0] += ink_share * 784 - round(ink_share * 784)  # The exact share of ink.
+    measures = {"left_out": left_out, "largest_piece": largest_piece, "pieces": pieces}
+    assert nb["doubt_note"](probabilities, digit, measures) == note
+
+
+def update():
+    """Rewrite tests/golden/expected/ from the notebook's current preparation."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from notebook import load_helpers
+
+    nb = load_helpers()
+    (GOLDEN / "expected").mkdir(exist_ok=True)
+    for picture in PICTURES:
+        made = nb["prepare_digit"](nb["load_digit_image"](picture), picture.name)
+        Image.fromarray(np.round(made * 255).astype(np.uint8)).save(GOLDEN / "expected" / picture.name)
+        print("wrote", GOLDEN / "expected" / picture.name)
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["--update"]:
+    update()
