@@ -18,7 +18,7 @@ What it measures, in this order:
 2. The whole notebook headless, kernel start to the last cell, under `/usr/bin/time -v`: wall
    time and peak resident memory (the largest process: the kernel).
 3. The latency of one prediction: direct calls `model(x, training=False)` of the saved model on
-   one 28×28 image, after warm-up; also `model.predict_on_batch` (the pad's call) and `model.predict`.
+   one 28×28 image, after warm-up (the call the drawing pad makes); also `model.predict_on_batch` and `model.predict`.
 
 Timings depend on what else the machine runs: the load average is recorded with the results.
 Needs MNIST_DATA_DIR (a folder with the four original MNIST .gz files) and, for the memory
@@ -243,7 +243,7 @@ def benchmark(seeds, skip_notebook=False):
             "notebook_slowest_cells": headless["slowest_cells"],
             "predict_ms_p50": round(latency["model_call"]["p50"], 3),
             "predict_ms": {name: {key: round(value, 3) for key, value in figures.items()}
-                           for name, figures in latency.items()},
+                           for name, figures in latency.items() if isinstance(figures, dict)},
         })
         print(f"{results['predict_ms_p50']:.2f} ms", flush=True)
     results.update(machine())

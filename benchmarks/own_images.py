@@ -8,7 +8,7 @@ off-centre on a larger canvas, blurred, noisy, saved as RGB JPEG) with the noteb
   (b) MNIST-style: the notebook's `load_digit_image` + `prepare_digit`;
 
 beside the accuracy on the same digits as clean MNIST images. It also times one prediction from
-a file: the preparation and the model call (`model.predict_on_batch`, as the pad calls it) separately.
+a file: the preparation and the model call (`model(x)`, as the pad and the folder reading call it) separately.
 
     MNIST_DATA_DIR=/path/to/mnist python benchmarks/own_images.py            # prints a table, writes own_images.json
     MNIST_DATA_DIR=/path/to/mnist python benchmarks/own_images.py --samples  # regenerates samples/
@@ -148,13 +148,13 @@ def main():
         "mnist_style": float(np.mean(predict(model, prepared)[0] == labels)),
     }
 
-    # Latency of the model call alone on one prepared input (after warm-up calls), as the pad makes it.
+    # Latency of the model call alone on one prepared input (after warm-up calls), as the pad makes it: model(x).
     for image in prepared[:20]:
-        model.predict_on_batch(image[None])
+        model(image[None], training=False)
     call_seconds = []
     for image in np.resize(prepared, (500, 28, 28)):
         start = time.perf_counter()
-        model.predict_on_batch(image[None])
+        model(image[None], training=False)
         call_seconds.append(time.perf_counter() - start)
 
     result = {

@@ -4,7 +4,7 @@ import errno
 import os
 
 import pytest
-from notebook import run_until_evaluated
+from notebook import run_notebook, run_until_evaluated
 
 PARAMETERS = ["EPOCHS", "BATCH_SIZE", "LEARNING_RATE", "SEED", "VALIDATION_SIZE", "MODEL_PATH", "DATA_DIR",
               "OWN_IMAGES"]
@@ -219,3 +219,31 @@ def test_an_interrupted_save_leaves_no_partial_file_and_stops(nb, tmp_path):
     with pytest.raises(KeyboardInterrupt):
         nb["write_atomically"](tmp_path / "model.h5", interrupted)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_read_only_file_is_not_replaced(nb, tmp_path, model_stub):
+    """A file its owner made read-only stays as it is (root could write it: the check reads the mode)."""
+    path = tmp_path / "model.h5"
+    path.write_bytes(b"the kept model")
+    path.chmod(0o444)
+    with pytest.raises(OSError, match=r"^Could not save model\.h5 \(the file is read-only; make it writable"):
+        nb["write_atomically"](path, model_stub)
+    assert path.read_bytes() == b"the kept model" and (path.stat().st_mode & 0o777) == 0o444
+    assert [p.name for p in tmp_path.iterdir()] == ["model.h5"]
+
+
+def test_predictions_csv_that_is_a_folder_is_named_before_training(nb, defaults, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pictures").mkdir()
+    (tmp_path / "predictions.csv").mkdir()
+    with pytest.raises(nb["ParameterError"], match=r"predictions\.csv is a folder: move it"):
+        nb["check_parameters"](defaults | {"OWN_IMAGES": "pictures"})
+
+
+def test_a_misspelt_parameter_given_to_papermill_is_refused_with_the_nearest_name(mnist_dir, tmp_path):
+    import papermill
+
+    with pytest.raises(papermill.PapermillExecutionError, match="EPOCS is not a parameter of this notebook: did you "
+                                                                "mean EPOCHS?"):
+        run_notebook(tmp_path, EPOCS=3)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["mnist_digit_recognition.ipynb"]  # Nothing else.

@@ -123,7 +123,7 @@ def test_a_failing_model_still_gives_an_answer_state(nb, untrained_model):
     pad = nb["drawing_pad"](untrained_model)
 
     class Broken:
-        def predict_on_batch(self, images):
+        def __call__(self, images, training=False):
             raise RuntimeError("out of memory")
 
     pad.model = Broken()

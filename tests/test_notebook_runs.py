@@ -108,8 +108,8 @@ def test_mirrored_strategy_over_two_cpu_devices_without_validation_and_with_head
     assert (run / MODEL_FILES[0]).stat().st_size > 0
 
 
-@pytest.mark.parametrize("parameters", [{"EPOCHS": 1}, {"LEARNING_RATE": 1e-4}],
-                         ids=["one epoch", "learning rate 1e-4"])
+@pytest.mark.parametrize("parameters", [{"EPOCHS": 1}, {"LEARNING_RATE": 1e-4}, {"LEARNING_RATE": 1}],
+                         ids=["one epoch", "learning rate 1e-4", "learning rate 1"])
 def test_a_weak_setting_runs_to_the_last_cell_and_says_why_the_accuracy_is_low(tmp_path, parameters, capsys):
     notebook = run_notebook(tmp_path, **parameters)  # Papermill raises if a cell fails.
     accuracy = printed_accuracy(notebook)

@@ -445,8 +445,8 @@ class FixedModel:
     def __init__(self, rows):
         self.rows = np.array(rows, np.float32)
 
-    def predict(self, images, verbose=0):
-        assert images.shape == (len(self.rows), 28, 28)
+    def __call__(self, images, training=False):
+        assert images.shape == (len(self.rows), 28, 28) and not training
         return self.rows
 
 
@@ -481,3 +481,19 @@ def test_a_pixel_mode_pillow_cannot_convert_is_named(nb, monkeypatch):
     monkeypatch.setattr(picture, "convert", refuse)
     with pytest.raises(nb["DigitImageError"], match="unsupported pixel mode RGB; save it as an RGB PNG or JPEG"):
         nb["grayscale"](picture, "odd.tif")
+
+
+def test_a_photo_with_a_corrupt_exif_block_is_read_without_a_warning(nb, tmp_path):
+    picture = digit_like_picture(120, 160, [(60, 20), (60, 140)], 10, 20, 230, "RGB")
+    picture.save(tmp_path / "broken-exif.jpg", exif=b"Exif\x00\x00II*\x00\x08\x00\x00\x00\xff\xff\x01\x02garbage")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # In the notebook, a warning would show as stderr under the cell.
+        image = nb["load_digit_image"](tmp_path / "broken-exif.jpg")
+        assert nb["prepare_digit"](image).max() == 1
+
+
+def test_a_float_picture_with_huge_values_is_not_called_blank(nb):
+    array = np.zeros((60, 40), np.float32)
+    array[10:50, 18:23] = 1e6  # A "1" in floats far above 65,535, as some scientific TIFF files hold.
+    digit = nb["prepare_digit"](array)
+    assert digit.max() == 1 and np.array_equal(digit, nb["prepare_digit"](array / 1e6))

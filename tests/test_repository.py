@@ -182,3 +182,35 @@ def test_ci_and_github_actions_run_the_readmes_test_command():
                 if line.strip() and not line.lstrip().startswith("#")]
     assert commands[-2:] == ["make test", "make test-colab"]
     assert "bash .ci/run" in (ROOT / ".github" / "workflows" / "test.yml").read_text()
+
+
+MARKDOWN = [cell.source for cell in STORED.cells if cell.cell_type == "markdown"]
+
+
+def test_questions_are_spread_through_the_lesson_each_with_a_folded_answer():
+    questions = [index for index, cell in enumerate(STORED.cells) if cell.cell_type == "markdown"
+                 and re.match(r"\*\*Question \d+\.\*\*", cell.source)]
+    assert len(questions) >= 6
+    for index in questions:  # The answer is folded in the question's cell or in one of the next three.
+        answer = " ".join(cell.source for cell in STORED.cells[index : index + 4] if cell.cell_type == "markdown")
+        assert re.search(r"<details><summary>Answer[^<]*</summary>\s.+</details>", answer, re.DOTALL), index
+    assert questions[0] < len(STORED.cells) // 3  # Not all at the end.
+    assert any("model.fit(" in cell.source for cell in STORED.cells[questions[0]:])
+
+
+def test_the_lesson_links_its_terms_and_keeps_its_sentences_short():
+    text = "\n\n".join(MARKDOWN)
+    assert len(set(re.findall(r"\]\((https://[^)]+)\)", text))) >= 15
+    plain = re.sub(r"<[^>]+>", "", re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text))
+    for block in re.split(r"\n\s*\n|\n- |\n\d\. ", plain):
+        for sentence in re.split(r"(?<=[.!?])\s+", " ".join(block.split())):
+            assert len(sentence.split()) <= 40, sentence
+
+
+def test_the_core_path_and_the_optional_sections_are_marked():
+    headings = [line for source in MARKDOWN for line in source.splitlines() if line.startswith("#")]
+    assert "## Save the model" in headings
+    for optional in ("## See where the model fails", "## Export for phones", "## Try your own handwriting",
+                     "### Draw a digit"):
+        assert any(heading.startswith(optional) and heading.endswith("(optional)") for heading in headings), optional
+    assert "about 20 minutes" in MARKDOWN[1]
