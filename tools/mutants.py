@@ -52,7 +52,7 @@ MUTANTS = {
     "light ink": ("ink_is_light = (grey * alpha).sum() > 0.5 * alpha.sum()",
                   "ink_is_light = (grey * alpha).sum() < 0.5 * alpha.sum()", "see-through drawings read blank",
                   [PREP, OWN]),
-    "16-bit greys": ("(1, 255, 65535)", "(1, 255, 255)", "16-bit scans clipped to white", [PREP]),
+    "grey scales": ("(1, 255, 65535)", "(1, 65535)", "8-bit greys read as faint as 16-bit ones", [PREP]),
     "centre shift": ("np.round(MNIST_CENTER - np.array(ndimage.center_of_mass(digit)))",
                      "np.floor(MNIST_CENTER - np.array(ndimage.center_of_mass(digit)))", "digits off-centre", [PREP]),
     "confidence rounded": ("np.floor(probabilities.max(axis=1, initial=0) * 1e4, dtype=float)",
