@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-from notebook import load_helpers, mnist_data_dir, run_until_evaluated  # noqa: E402
+from notebook import fit_seconds, load_helpers, mnist_data_dir, run_until_evaluated  # noqa: E402
 
 SAMPLE_SEED = 2024  # The repository's sample photos: fixed, so regenerating them changes nothing.
 SAMPLE_COUNT = 8
@@ -103,7 +103,7 @@ def main():
     with contextlib.redirect_stdout(sys.stderr):
         trained = run_until_evaluated(seconds)
     model, x_test_clean = trained["model"], trained["x_test"]
-    train_seconds = next(time for source, time in seconds.items() if "model.fit(" in source)
+    train_seconds = fit_seconds(seconds)
 
     def predict(model, images):
         """(digits, probabilities): model.predict, as the notebook calls it."""

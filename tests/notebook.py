@@ -80,6 +80,11 @@ def run_until_evaluated(seconds=None, **parameters):
     return run_until("model.evaluate(", seconds, **parameters)
 
 
+def fit_seconds(seconds):
+    """The time of the cell that calls model.fit, from the seconds that run_until recorded."""
+    return next(time for source, time in seconds.items() if "model.fit(" in source)
+
+
 def code_cell(needle):
     """The first code cell whose source holds needle."""
     return next(cell for cell in nbformat.read(NOTEBOOK, as_version=4).cells
