@@ -137,3 +137,10 @@ def stderr_outputs(notebook):
         for output in cell.outputs
         if output.output_type == "stream" and output.name == "stderr"
     ]
+
+
+def prepare_one(nb, picture, name="picture"):
+    """The 28×28 input of a picture that holds one digit, by the notebook's prepare_digits (which must find one)."""
+    inputs, _ = nb["prepare_digits"](picture, name)
+    assert len(inputs) == 1, f"{name}: {len(inputs)} digits found where one was drawn"
+    return inputs[0]
