@@ -232,11 +232,14 @@ def in_kernel(driver, code):
 
 def draw_and_read(driver, canvas, strokes, kind, latencies):
     """Draw stroke by stroke, waiting for each stroke's answer; return what the pad shows at the end."""
+    after_up = ("const up = window.padLog.ups.at(-1), time = window.padLog.answers.find((time) => time > up);"
+                " return time === undefined ? null : time - up;")
     for stroke in strokes:
-        before = answers(driver)
+        ups = driver.execute_script("return window.padLog.ups.length")
         draw(driver, canvas, [stroke], kind)
-        wait_for(lambda before=before: answers(driver) > before, 20, f"the answer to a {kind} stroke")
-        ms = driver.execute_script(f"return window.padLog.answers[{before}] - window.padLog.ups.at(-1)")
+        wait_for(lambda ups=ups: driver.execute_script("return window.padLog.ups.length") > ups
+                 and driver.execute_script(after_up) is not None, 20, f"the answer to a {kind} stroke")
+        ms = driver.execute_script(after_up)  # From the end of the stroke to the first answer shown after it.
         page = shown(driver)
         latencies.append({"pointer": kind, "digit shown": page["digit"], "ms": round(ms, 1)})
     # The page shows the kernel's answer: its digits and each probability as confidence_text gives it. The last
@@ -253,6 +256,8 @@ def draw_and_read(driver, canvas, strokes, kind, latencies):
 
 
 def assert_cleared(driver):
+    # The kernel answers the Clear too; its answer reaches the page before this request's reply does.
+    wait_for(lambda: in_kernel(driver, "print(pad.answered == pad.stroke)").strip() == "True", 20, "the Clear's answer")
     page = shown(driver)
     assert page["digit"] == "?" and page["status"].startswith("Draw a digit"), page
     assert page["blank"] and page["percents"] == [""] * 10, page

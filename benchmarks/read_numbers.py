@@ -7,8 +7,8 @@ rendered as a phone photo by the notebook's `render_photo` (100–600 px tall, J
 notebook's `recognize_files` with a model trained exactly as the notebook trains it. The same is done
 for single digits (the photos of benchmarks/own_images.py), to check that they still read as one digit.
 
-    MNIST_DATA_DIR=/path/to/mnist python benchmarks/numbers.py            # prints a table, writes numbers.json
-    MNIST_DATA_DIR=/path/to/mnist python benchmarks/numbers.py --samples  # writes the sample number in samples/
+    MNIST_DATA_DIR=/path/to/mnist python benchmarks/read_numbers.py            # a table, and read_numbers.json
+    MNIST_DATA_DIR=/path/to/mnist python benchmarks/read_numbers.py --samples  # the sample number in samples/
 """
 
 import argparse
@@ -60,7 +60,7 @@ def main():
     parser.add_argument("--singles", type=int, default=1000, help="rendered single digits (default 1000)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--samples", action="store_true", help="write the sample number in samples/ and stop")
-    parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "numbers.json")
+    parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "read_numbers.json")
     args = parser.parse_args()
 
     nb = load_helpers()
