@@ -27,11 +27,14 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(BIN)/$(PIP) install --quiet -r requirements-dev.txt
 	touch $@ $(BIN)/.installed-run
 
+# A variable's text as one shell word, exactly as typed (with $, quotes or spaces): single-quoted, unexpanded.
+quoted = '$(subst ','\'',$(value $(1)))'
+
 ## Run the notebook headless; the executed copy goes to build/, the model files next to the notebook.
 ## Recognize your own digits with: make run OWN_IMAGES=path/to/folder
 run: $(BIN)/.installed-run
 	mkdir -p build
-	$(BIN)/papermill --cwd . --no-progress-bar $(if $(OWN_IMAGES),-p OWN_IMAGES "$(OWN_IMAGES)") \
+	$(BIN)/papermill --cwd . --no-progress-bar $(if $(value OWN_IMAGES),-p OWN_IMAGES $(call quoted,OWN_IMAGES)) \
 		$(NOTEBOOK) build/$(NOTEBOOK)
 
 ## Unit tests, the notebook re-executed and compared with its stored outputs (nbval), and lint.

@@ -171,13 +171,12 @@ def test_write_atomically_into_a_missing_folder_says_so(nb, tmp_path, model_stub
     assert not isinstance(caught.value, FileNotFoundError)  # Not the raw error naming a temporary file.
 
 
-def test_write_atomically_in_a_folder_it_cannot_write_in_says_permission_denied(nb, tmp_path, model_stub, monkeypatch):
-    def refused(*args, dir=None, prefix="", suffix="", **kwargs):
-        raise PermissionError(errno.EACCES, "Permission denied", os.path.join(dir, f"{prefix}x1y2z3{suffix}"))
+def test_write_atomically_in_a_folder_it_cannot_write_in_says_permission_denied(nb, tmp_path):
+    def refused(temporary):  # What open() raises in a folder the user may not write in (root may: emulated).
+        raise PermissionError(errno.EACCES, "Permission denied", str(temporary))
 
-    monkeypatch.setattr(nb["tempfile"], "mkstemp", refused)
     with pytest.raises(OSError, match=r"^Could not save model\.h5 \(permission denied\); the previous file") as caught:
-        nb["write_atomically"](tmp_path / "model.h5", model_stub)
+        nb["write_atomically"](tmp_path / "model.h5", refused)
     assert ".model-" not in str(caught.value)
 
 
@@ -219,6 +218,26 @@ def test_an_interrupted_save_leaves_no_partial_file_and_stops(nb, tmp_path):
     with pytest.raises(KeyboardInterrupt):
         nb["write_atomically"](tmp_path / "model.h5", interrupted)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_interrupted_keras_save_leaves_no_temporary_folder(nb, tmp_path, monkeypatch):
+    """Keras's .keras save makes a folder with tempfile.mkdtemp; interrupted right after, nothing stays in TMPDIR."""
+    tmpdir, tempfile, keras = tmp_path / "tmp", nb["tempfile"], nb["keras"]
+    tmpdir.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmpdir))
+    made, mkdtemp = [], tempfile.mkdtemp
+
+    def interrupted(*args, **kwargs):  # Keras calls mkdtemp() bare; TemporaryDirectory passes its arguments.
+        made.append(mkdtemp(*args, **kwargs))
+        if not args and not kwargs:
+            raise KeyboardInterrupt
+        return made[-1]
+
+    monkeypatch.setattr(tempfile, "mkdtemp", interrupted)
+    model = keras.Sequential([keras.Input(shape=(28, 28)), keras.layers.Flatten(), keras.layers.Dense(10)])
+    with pytest.raises(KeyboardInterrupt):
+        nb["write_atomically"](tmp_path / "model.keras", model.save)
+    assert made and list(tmpdir.iterdir()) == [] and [path.name for path in tmp_path.iterdir()] == ["tmp"]
 
 
 def test_a_read_only_file_is_not_replaced(nb, tmp_path, model_stub):

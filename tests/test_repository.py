@@ -3,6 +3,7 @@
 import ast
 import json
 import re
+import shlex
 import subprocess
 import sys
 
@@ -214,3 +215,12 @@ def test_the_core_path_and_the_optional_sections_are_marked():
                      "### Draw a digit"):
         assert any(heading.startswith(optional) and heading.endswith("(optional)") for heading in headings), optional
     assert "about 20 minutes" in MARKDOWN[1]
+
+
+def test_make_run_passes_own_images_exactly_as_typed():
+    """A folder name holding $, quotes, backquotes or spaces reaches papermill as typed (make once mangled it)."""
+    name = """my $HOME "digits" `date` it's"""
+    result = subprocess.run(["make", "-n", "run", f"OWN_IMAGES={name}"], cwd=ROOT, capture_output=True, text=True)
+    line = next(line for line in result.stdout.replace("\\\n", " ").splitlines() if "papermill" in line)
+    words = shlex.split(line)
+    assert words[words.index("OWN_IMAGES") + 1] == name, line
