@@ -108,6 +108,8 @@ def main():
         "numbers_wrong_but_noted": float((~numbers.exact & numbers.noted).sum() / max(1, (~numbers.exact).sum())),
         "numbers_exact_gap_at_least_0": float(numbers[numbers.closest_gap >= 0].exact.mean()),
         "exact_by_closest_gap": {int(gap): float(row.exact) for gap, row in by_gap.iterrows()},
+        "right_or_noted_by_digits": {int(count): float((group.exact | group.noted).mean())
+                                     for count, group in numbers.groupby("digits")},
         "singles": len(singles),
         "singles_right": float(singles.exact.mean()),
         "singles_read_as_several": int((~singles.count_right).sum()),
@@ -116,7 +118,9 @@ def main():
     print(f"{len(numbers)} numbers of 2–4 digits: {summary['numbers_exact']:.1%} read exactly,"
           f" {summary['number_digits_right']:.1%} of their digits right;"
           f" {summary['numbers_exact_gap_at_least_0']:.1%} exactly when no two digits' boxes overlap")
-    print(f"of the numbers read wrong, {summary['numbers_wrong_but_noted']:.0%} carry a note")
+    print(f"of the numbers read wrong, {summary['numbers_wrong_but_noted']:.0%} carry a note; read right or noted,"
+          " by number of digits: " + ", ".join(f"{count}: {share:.1%}"
+                                               for count, share in summary["right_or_noted_by_digits"].items()))
     print(f"{len(singles)} single digits: {summary['singles_right']:.1%} right,"
           f" {summary['singles_read_as_several']} read as several digits")
     print("Numbers read exactly, by the closest gap between two digits (MNIST pixels):")
