@@ -94,7 +94,7 @@ def main():
             path = Path(folder) / f"{number}.jpg"
             photo.save(path, quality=int(rng.integers(75, 96)))
             table, errors = nb["recognize_files"](model, [path])
-            read, note = (table.predicted[0], table.note[0]) if len(table) else ("", "unreadable")
+            read, note = (str(table.predicted[0]), table.note[0]) if len(table) else ("", "unreadable")
             truth = "".join(str(y_test[index]) for index in indices)
             rows.append({"digits": len(truth), "closest_gap": closest, "exact": read == truth, "noted": bool(note),
                          "digits_right": digits_right(read, truth), "count_right": len(read) == len(truth)})
