@@ -2,6 +2,7 @@
 
 import errno
 import os
+from pathlib import Path
 
 import pytest
 from notebook import run_notebook, run_until_evaluated
@@ -161,6 +162,13 @@ def test_write_atomically_writes_and_leaves_only_the_file(nb, tmp_path, model_st
     assert nb["write_atomically"](tmp_path / "model.h5", model_stub) == tmp_path / "model.h5"
     assert [path.name for path in tmp_path.iterdir()] == ["model.h5"]
     assert (tmp_path / "model.h5").read_bytes() == b"model"
+
+
+def test_write_atomically_gives_the_writer_a_text_path_beside_the_file(nb, tmp_path, model_stub):
+    """Keras 3.13's LiteRT export (Colab's) calls filepath.endswith: a pathlib.Path would fail there."""
+    given = []
+    nb["write_atomically"](tmp_path / "model.tflite", lambda path: given.append(path) or model_stub(path))
+    assert isinstance(given[0], str) and Path(given[0]).parent == tmp_path and given[0].endswith(".tflite")
 
 
 def test_write_atomically_into_a_missing_folder_says_so(nb, tmp_path, model_stub):
