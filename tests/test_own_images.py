@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from notebook import cell_text, prepare_one, run_notebook, stderr_outputs
+from notebook import ROOT, cell_text, prepare_one, run_notebook, stderr_outputs
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
@@ -200,6 +200,9 @@ def test_headless_run_on_a_folder_writes_predictions_csv(nb, mnist_test, tmp_pat
     folder = tmp_path / "my digits"
     folder.mkdir()
     truth = render_folder(nb, images, labels, [3, 2, 1, 0, 18], folder, seed=3)  # 7, 1, 0, 4, 3
+    number = nb["render_photo"](np.hstack([images[0], images[1], images[4]]), np.random.default_rng(3))
+    number.save(folder / "number.jpg", quality=85)  # A 7, a 2 and a 4 side by side: the number 724.
+    truth["number.jpg"] = int(f"{labels[0]}{labels[1]}{labels[4]}")
     (folder / "broken.png").write_bytes(b"not a png")
     (folder / "readme.txt").write_text("my digits\n")
     notebook = run_notebook(tmp_path, OWN_IMAGES=str(folder))
@@ -506,3 +509,12 @@ def test_a_float_picture_with_huge_values_is_not_called_blank(nb):
     array[10:50, 18:23] = 1e6  # A "1" in floats far above 65,535, as some scientific TIFF files hold.
     digit = prepare_one(nb, array)
     assert digit.max() == 1 and np.array_equal(digit, prepare_one(nb, array / 1e6))
+
+
+def test_the_sample_pictures_are_read_as_their_names_say(nb, quick_model):
+    """samples/ holds photos rendered from MNIST test digits, named by their digits: one of them is a number."""
+    paths, skipped, _ = nb["pictures_in"](ROOT / "samples")
+    table, errors = nb["recognize_files"](quick_model, paths)
+    truth = table.file.str.split("-").str[0]
+    assert skipped == [] and errors == [] and (truth.str.len() > 1).any()
+    assert (table.predicted == truth).sum() >= len(table) - 1, table[["file", "predicted", "confidence"]]

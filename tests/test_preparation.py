@@ -84,6 +84,13 @@ def test_find_digits_keeps_a_4_in_two_strokes_whole_and_cuts_touching_digits_at_
     four[10:90, 60:66] = 1.0  # ... and its stem, apart: they share the stem's columns, so one digit.
     (mask, box), = nb["find_digits"](four, 0.5)[0]
     assert box == (10, 90, 20, 75) and mask.sum() == four.sum()
+    seven = np.zeros((100, 100), np.float32)
+    seven[10:16, 20:80] = 1.0  # A 7's bar, and its stem, one piece ...
+    for row in range(16, 90):
+        seven[row, 74 - (row - 16) // 3 : 80 - (row - 16) // 3] = 1.0
+    seven[50:55, 35:55] = 1.0  # ... and a crossbar drawn apart, short, to the stem's side: one digit.
+    (mask, box), = nb["find_digits"](seven, 0.5)[0]
+    assert box == (10, 90, 20, 80) and mask.sum() == seven.sum()
     rings = Image.new("L", (140, 80))
     draw = ImageDraw.Draw(rings)
     draw.ellipse((10, 10, 60, 70), outline=255, width=6)  # Two 0s,
