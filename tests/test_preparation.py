@@ -84,6 +84,10 @@ def test_find_digits_keeps_a_4_in_two_strokes_whole_and_cuts_touching_digits_at_
     four[10:90, 60:66] = 1.0  # ... and its stem, apart: they share the stem's columns, so one digit.
     (mask, box), = nb["find_digits"](four, 0.5)[0]
     assert box == (10, 90, 20, 75) and mask.sum() == four.sum()
+    one = np.zeros((100, 100), np.float32)
+    one[10:48, 40:47] = one[53:90, 42:49] = 1.0  # A 1 whose stroke broke (a skipping pen): two tall pieces, one digit.
+    (mask, box), = nb["find_digits"](one, 0.5)[0]
+    assert box == (10, 90, 40, 49) and mask.sum() == one.sum()
     seven = np.zeros((100, 100), np.float32)
     seven[10:16, 20:80] = 1.0  # A 7's bar, and its stem, one piece ...
     for row in range(16, 90):

@@ -33,7 +33,7 @@ MUTANTS = {
     "centre 13": ("MNIST_CENTER = 14.0", "MNIST_CENTER = 13.0", "digits off-centre by a pixel", [PREP]),
     "speck share": ("MIN_PIECE = 0.05", "MIN_PIECE = 0.5", "a 5's detached bar dropped as a speck", [PREP]),
     "mark reach": ("MARK_REACH = 0.15", "MARK_REACH = 0.0", "a 5's bar beside its body left out", [PREP]),
-    "same digit": ("SAME_DIGIT = 0.5", "SAME_DIGIT = 1.5", "a 4 in two strokes read as two digits", [PREP]),
+    "same digit": ("SAME_DIGIT = 0.5", "SAME_DIGIT = 1.5", "a broken stroke read as two digits", [PREP]),
     "no cut": ("MAX_WIDTH = 1.15", "MAX_WIDTH = 5", "touching digits read as one", [PREP]),
     "digit order": ("return sorted(digits, key=lambda digit: digit[1][2])", "return digits[::-1]",
                     "a number read right to left", [PREP, PAD]),
