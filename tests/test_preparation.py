@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from notebook import prepare_one
 from PIL import Image, ImageDraw
+from scipy import ndimage
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 PICTURES = sorted(GOLDEN.glob("*.png"))
@@ -112,6 +113,21 @@ def test_remove_ruled_lines_erases_lines_and_keeps_the_stroke_that_crosses_them(
     assert cleaned[[20, 50, 80, 110]][:, :50].max() < 0.05  # The lines are gone ...
     assert cleaned[10:100, 58:62].min() > 0.6  # ... and the stroke is whole, across them too.
     assert np.array_equal(nb["remove_ruled_lines"](ink, 0.05, 5), ink)  # Fewer lines than asked: nothing erased.
+
+
+@pytest.mark.parametrize("angle", [30, 60, 90, 135])
+def test_find_ink_takes_neither_a_cast_shadow_nor_its_sharp_edge_for_ink(nb, angle):
+    """Noisy paper with one stroke, and a hard shadow edge across it at the angle (half the light beyond it):
+    the stroke is ink, as strong in the shade as in the light, and nothing else passes the cut."""
+    rows, cols = np.indices((300, 300))
+    stroke = (np.abs(cols - 150) < 8) & (rows > 60) & (rows < 240)
+    paper = 0.85 + 0.01 * np.random.default_rng(angle).standard_normal((300, 300))
+    shade = (cols - 150) * np.cos(np.radians(angle)) + (rows - 150) * np.sin(np.radians(angle)) > 0
+    grey = (np.where(stroke, 0.2, paper) * np.where(shade, 0.5, 1.0)).astype(np.float32)
+    ink, threshold = nb["find_ink"](grey)
+    found = ink > threshold
+    assert found[stroke].mean() > 0.95 and not found[~ndimage.binary_dilation(stroke, iterations=3)].any()
+    assert ink[stroke & shade].mean() == pytest.approx(ink[stroke & ~shade].mean(), abs=0.05)
 
 
 @pytest.mark.parametrize("mode", ["L", "RGB", "RGBA", "P", "I;16", "CMYK", "1"])
