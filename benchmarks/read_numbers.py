@@ -5,7 +5,9 @@ moved up or down by up to 3 pixels (of 28), and set beside the previous one with
 pixels (of 28; -2: their boxes overlap and the strokes often touch, 8: wide apart). The strip is
 rendered as a phone photo by the notebook's `render_photo` (100–600 px tall, JPEG) and read by the
 notebook's `recognize_files` with a model trained exactly as the notebook trains it. The same is done
-for single digits (the photos of benchmarks/own_images.py), to check that they still read as one digit.
+for single digits (the photos of benchmarks/own_images.py), to check that they still read as one digit,
+and for two-digit sheets: two digits photographed apart (each its own paper, light and size) and pasted
+side by side at one height, as a sheet of two real photos would be.
 
     MNIST_DATA_DIR=/path/to/mnist python benchmarks/read_numbers.py            # a table, and read_numbers.json
     MNIST_DATA_DIR=/path/to/mnist python benchmarks/read_numbers.py --samples  # the sample number in samples/
@@ -47,6 +49,17 @@ def number_strip(images, rng, gaps, np, Image):
     return np.pad(strip, ((0, 0), (0, 8)))
 
 
+def two_photo_sheet(photos, Image):
+    """Photos pasted side by side, each scaled to the first one's height."""
+    height = photos[0].height
+    photos = [photo.resize((round(photo.width * height / photo.height), height)) for photo in photos]
+    sheet, left = Image.new("RGB", (sum(photo.width for photo in photos), height)), 0
+    for photo in photos:
+        sheet.paste(photo, (left, 0))
+        left += photo.width
+    return sheet
+
+
 def digits_right(read, truth):
     """Digits of truth read right: position by position, or matched in order when the counts differ."""
     if len(read) == len(truth):
@@ -58,9 +71,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--numbers", type=int, default=1000, help="rendered numbers (default 1000)")
     parser.add_argument("--singles", type=int, default=1000, help="rendered single digits (default 1000)")
+    parser.add_argument("--sheets", type=int, default=500, help="two-digit sheets of two photos (default 500)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--samples", action="store_true", help="write the sample number in samples/ and stop")
     parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "read_numbers.json")
+    parser.add_argument("--rows", type=Path, help="also write every reading (kind, exact, noted, confidence) to a CSV")
     args = parser.parse_args()
 
     nb = load_helpers()
@@ -82,8 +97,11 @@ def main():
     rng = np.random.default_rng(args.seed)
     rows = []
     with tempfile.TemporaryDirectory() as folder:
-        for number in range(args.numbers + args.singles):
-            if number < args.numbers:
+        for number in range(args.numbers + args.singles + args.sheets):
+            if number >= args.numbers + args.singles:
+                indices, closest = rng.choice(len(x_test), 2, replace=False), None
+                photo = two_photo_sheet([nb["render_photo"](x_test[index], rng) for index in indices], Image)
+            elif number < args.numbers:
                 indices = rng.choice(len(x_test), int(rng.integers(2, 5)), replace=False)
                 gaps = rng.integers(GAPS.start, GAPS.stop, len(indices))
                 photo = nb["render_photo"](number_strip(x_test[indices], rng, gaps, np, Image), rng)
@@ -96,10 +114,13 @@ def main():
             table, errors = nb["recognize_files"](model, [path])
             read, note = (str(table.predicted[0]), table.note[0]) if len(table) else ("", "unreadable")
             truth = "".join(str(y_test[index]) for index in indices)
-            rows.append({"digits": len(truth), "closest_gap": closest, "exact": read == truth, "noted": bool(note),
+            kind = "sheet" if number >= args.numbers + args.singles else "strip" if len(truth) > 1 else "single"
+            confidence = float(table.confidence[0]) if len(table) else 0.0
+            rows.append({"kind": kind, "digits": len(truth), "closest_gap": closest, "exact": read == truth,
+                         "noted": bool(note), "confidence": confidence,
                          "digits_right": digits_right(read, truth), "count_right": len(read) == len(truth)})
     results = pd.DataFrame(rows)
-    numbers, singles = results[results.digits > 1], results[results.digits == 1]
+    numbers, singles, sheets = (results[results.kind == kind] for kind in ("strip", "single", "sheet"))
     by_gap = numbers.groupby("closest_gap").agg(numbers=("exact", "size"), exact=("exact", "mean"))
     summary = {
         "numbers": len(numbers),
@@ -113,6 +134,11 @@ def main():
         "singles": len(singles),
         "singles_right": float(singles.exact.mean()),
         "singles_read_as_several": int((~singles.count_right).sum()),
+        "sheets": len(sheets),
+        "sheets_exact": float(sheets.exact.mean()),
+        "sheets_right_or_noted": float((sheets.exact | sheets.noted).mean()),
+        "singles_right_or_noted": float((singles.exact | singles.noted).mean()),
+        "singles_right_but_noted": float((singles.exact & singles.noted).mean()),
         "seed": args.seed,
     }
     print(f"{len(numbers)} numbers of 2–4 digits: {summary['numbers_exact']:.1%} read exactly,"
@@ -123,9 +149,15 @@ def main():
                                                for count, share in summary["right_or_noted_by_digits"].items()))
     print(f"{len(singles)} single digits: {summary['singles_right']:.1%} right,"
           f" {summary['singles_read_as_several']} read as several digits")
+    print(f"{len(sheets)} two-digit sheets: {summary['sheets_exact']:.1%} read exactly,"
+          f" {summary['sheets_right_or_noted']:.1%} read right or noted")
+    print(f"single digits read right or noted: {summary['singles_right_or_noted']:.1%};"
+          f" right but noted: {summary['singles_right_but_noted']:.1%}")
     print("Numbers read exactly, by the closest gap between two digits (MNIST pixels):")
     print(by_gap.to_string(formatters={"exact": "{:.0%}".format}))
     args.output.write_text(json.dumps(summary, indent=2) + "\n")
+    if args.rows:
+        results.to_csv(args.rows, index=False)
 
 
 if __name__ == "__main__":

@@ -174,12 +174,12 @@ def test_naive_input_squeezes_the_picture_as_it_is(nb):
 
 
 @pytest.mark.parametrize("top, ink_share, largest_piece, pieces, left_out, note", [
-    (0.5, 0.25, 0.2, 200, 0.0999, ""),  # Every measure at its limit, on the clear side.
-    (0.4999, 0.1, 1.0, 1, 0.0, "no clear digit"),
-    (0.9, 0.2501, 1.0, 1, 0.0, "no clear digit"),
-    (0.9, 0.1, 0.1999, 1, 0.0, "no clear digit"),
-    (0.9, 0.1, 1.0, 201, 0.0, "no clear digit"),
-    (0.9, 0.1, 1.0, 1, 0.1, "a mark that is not a digit was left out"),
+    (0.9, 0.25, 0.2, 200, 0.0999, ""),  # Every measure at its limit, on the clear side.
+    (0.8999, 0.1, 1.0, 1, 0.0, "no clear digit"),
+    (0.95, 0.2501, 1.0, 1, 0.0, "no clear digit"),
+    (0.95, 0.1, 0.1999, 1, 0.0, "no clear digit"),
+    (0.95, 0.1, 1.0, 201, 0.0, "no clear digit"),
+    (0.95, 0.1, 1.0, 1, 0.1, "a mark that is not a digit was left out"),
     (0.45, 0.1, 1.0, 1, 0.5, "no clear digit; a mark that is not a digit was left out"),
 ])
 def test_doubt_note_limits(nb, top, ink_share, largest_piece, pieces, left_out, note):

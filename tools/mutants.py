@@ -37,7 +37,7 @@ MUTANTS = {
     "no cut": ("MAX_WIDTH = 1.15", "MAX_WIDTH = 5", "touching digits read as one", [PREP]),
     "digit order": ("return sorted(digits, key=lambda digit: digit[1][2])", "return digits[::-1]",
                     "a number read right to left", [PREP, PAD]),
-    "min confidence": ("MIN_CONFIDENCE = 0.5", "MIN_CONFIDENCE = 0.4", "40–50 % answers lose their note", [PREP]),
+    "min confidence": ("MIN_CONFIDENCE = 0.9", "MIN_CONFIDENCE = 0.85", "85–90 % answers lose their note", [PREP]),
     "max ink": ("MAX_INK = 0.25", "MAX_INK = 0.5", "textures read as digits without a note", [PREP]),
     "largest piece": ("MIN_LARGEST_PIECE = 0.2", "MIN_LARGEST_PIECE = 0.1", "crumbs read as digits", [PREP]),
     "max pieces": ("MAX_PIECES = 200", "MAX_PIECES = 2000", "scattered noise read as a digit", [PREP]),
