@@ -87,6 +87,7 @@ lab: $(BIN)/.installed
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/bench.py
 	$(BIN)/python benchmarks/own_images.py
+	$(BIN)/python benchmarks/read_numbers.py
 
 ## Small bugs put into the notebook's helpers one at a time: how many the tests catch (not in CI: slow).
 mutants: $(BIN)/.installed

@@ -24,7 +24,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
-os.environ.setdefault("MPLBACKEND", "Agg")
 
 from notebook import load_helpers, mnist_data_dir, run_until_evaluated  # noqa: E402
 
@@ -77,6 +76,8 @@ def main():
     parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "read_numbers.json")
     parser.add_argument("--rows", type=Path, help="also write every reading (kind, exact, noted, confidence) to a CSV")
     args = parser.parse_args()
+    # Set here, not on import: the tests import two_photo_sheet, and the notebook kernels they start would inherit it.
+    os.environ.setdefault("MPLBACKEND", "Agg")
 
     nb = load_helpers()
     np, Image, pd = nb["np"], nb["Image"], nb["pd"]

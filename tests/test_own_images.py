@@ -19,6 +19,7 @@ from PIL import Image, ImageDraw, ImageFont
 from scipy import ndimage
 
 from benchmarks.own_images import cast_shadow
+from benchmarks.read_numbers import two_photo_sheet
 
 MODES = ["L", "RGB", "RGBA", "LA", "P", "1", "I;16", "CMYK"]
 
@@ -263,6 +264,20 @@ def test_photos_with_a_cast_shadow_read_about_as_well_as_without(nb, quick_model
     shadowed = table.file.str.contains("shadow").to_numpy()
     plain, shadow = right[~shadowed].mean(), right[shadowed].mean()
     assert shadow >= 0.9 and shadow >= plain - 0.05, (shadow, plain)
+
+
+def test_two_digit_sheets_are_read_as_numbers_or_noted(nb, quick_model, mnist_test):
+    """Issue 18: two digits photographed apart and pasted side by side are read right, or carry a note."""
+    images, labels = mnist_test
+    rng = np.random.default_rng(20)
+    pairs = [rng.choice(len(images), 2, replace=False) for _ in range(60)]
+    sheets = [(f"{number:02d}", two_photo_sheet([nb["render_photo"](images[index], rng) for index in pair], Image))
+              for number, pair in enumerate(pairs)]
+    table, errors = nb["recognize_files"](quick_model, sheets)
+    assert errors == []
+    right = table.predicted.to_numpy() == np.array(["".join(map(str, labels[pair])) for pair in pairs])
+    noted = table.note.to_numpy() != ""
+    assert right.mean() >= 0.85 and (right | noted).mean() >= 0.96, (right.mean(), (right | noted).mean())
 
 
 @pytest.mark.parametrize("edge", ["vertical", "horizontal", "diagonal"])

@@ -224,3 +224,20 @@ def test_make_run_passes_own_images_exactly_as_typed():
     line = next(line for line in result.stdout.replace("\\\n", " ").splitlines() if "papermill" in line)
     words = shlex.split(line)
     assert words[words.index("OWN_IMAGES") + 1] == name, line
+
+
+def test_benchmarks_and_tools_ask_the_notebook_only_for_names_it_defines():
+    """A renamed helper must not leave a benchmark that fails only when someone runs `make bench`."""
+    defined = set()
+    for cell in CODE_CELLS:
+        for node in parsed(cell).body:
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                defined.add(node.name)
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                defined.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+            else:
+                defined.update(name.id for name in ast.walk(node) if isinstance(name, ast.Name)
+                               and isinstance(name.ctx, ast.Store))
+    for path in [*ROOT.glob("benchmarks/*.py"), *ROOT.glob("tools/*.py"), *ROOT.glob("tests/*.py")]:
+        asked = set(re.findall(r"""\bnb\[["'](\w+)["']\]""", path.read_text()))
+        assert asked <= defined, f"{path.relative_to(ROOT)} asks for {sorted(asked - defined)}"
