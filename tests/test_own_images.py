@@ -517,12 +517,12 @@ def test_recognize_files_sorts_by_name_floors_the_confidence_and_notes_doubt(nb,
     images, _ = mnist_test
     rng = np.random.default_rng(1)
     pictures = [(name, nb["render_photo"](images[index], rng)) for name, index in (("c", 0), ("a", 1), ("b", 2))]
-    sure, unsure = np.full(10, 0.00004 / 9), np.full(10, 0.6 / 9)
+    sure, unsure, saturated = np.full(10, 0.00004 / 9), np.full(10, 0.6 / 9), np.eye(10, dtype=np.float32)[7]
     sure[7], unsure[1] = 0.99996, 0.4
-    table, errors = nb["recognize_files"](FixedModel([sure, unsure, sure]), pictures)
+    table, errors = nb["recognize_files"](FixedModel([sure, unsure, saturated]), pictures)
     assert errors == [] and list(table.file) == ["a", "b", "c"]  # The model saw them in name order.
     assert list(table.predicted) == ["7", "1", "7"]
-    assert list(table.confidence) == [0.9999, 0.4, 0.9999]  # Rounded down: 0.99996 never shows as 1.0.
+    assert list(table.confidence) == [0.9999, 0.4, 0.9999]  # Rounded down: 0.99996, or even 1.0, shows as 0.9999.
     assert list(table.note) == ["", "no clear digit", ""]
 
 
