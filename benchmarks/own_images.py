@@ -46,7 +46,6 @@ HARD_SAMPLES = [  # (MNIST test index, kind): harder cases, so that the samples 
 
 def write_samples(nb, x_test, y_test, folder=ROOT / "samples"):
     """Render the repository's sample photos: SAMPLE_COUNT plain ones, then the HARD_SAMPLES."""
-    np, Image = nb["np"], nb["Image"]
     rng = np.random.default_rng(SAMPLE_SEED)
     folder.mkdir(exist_ok=True)
     for old in folder.glob("[0-9]-mnist-test-*"):  # Single digits only: read_numbers.py writes the number.
@@ -61,7 +60,7 @@ def write_samples(nb, x_test, y_test, folder=ROOT / "samples"):
         photo.thumbnail((SAMPLE_SIDE, SAMPLE_SIDE), Image.Resampling.LANCZOS)
         name = f"{y_test[index]}-mnist-test-{index}" + ("" if kind == "plain" else f"-{kind}")
         if kind == "squared-paper":
-            photo = on_squared_paper(photo, np, Image)
+            photo = on_squared_paper(photo)
         elif kind == "shadow":
             photo = cast_shadow(photo, np.random.default_rng(3))  # Seed 3: a hard shadow edge across the digit.
         elif kind == "chalk":  # Light chalk on a dark green board: the polarity of MNIST itself.
@@ -75,7 +74,7 @@ def write_samples(nb, x_test, y_test, folder=ROOT / "samples"):
         print(f"{path.relative_to(ROOT)}: {path.stat().st_size / 1024:.1f} KiB")
 
 
-def on_squared_paper(photo, np, Image, spacing=24, color=(120, 150, 205)):
+def on_squared_paper(photo, spacing=24, color=(120, 150, 205)):
     """The photo on squared paper: thin blue lines every `spacing` pixels, under the darker ink."""
     pixels = np.asarray(photo).copy()
     grid = np.zeros(pixels.shape[:2], bool)
@@ -127,7 +126,7 @@ def main():
     os.environ.setdefault("MPLBACKEND", "Agg")
 
     nb = load_helpers()
-    np, Image, pd = nb["np"], nb["Image"], nb["pd"]
+    pd = nb["pd"]
     data_dir = mnist_data_dir()
     _, (x_test, y_test) = nb["load_mnist_files"](data_dir)
     if args.samples:
@@ -179,12 +178,17 @@ def main():
             nb["recognize_files"](model, [path])
             recognize_seconds.append(time.perf_counter() - start)
     naive, prepared, shadowed = np.array(naive), np.array(prepared), np.array(shadowed)
+
+    def read_right(inputs):
+        """The share read right; a blank input (read_one: not read as one digit) counts as wrong."""
+        return float(np.mean((predict(model, inputs)[0] == labels) & (inputs.max(axis=(1, 2)) > 0)))
+
     accuracy = {
         "clean": subset_clean,
         "naive": float(np.mean(predict(model, naive)[0] == labels)),
         "naive_inverted": float(np.mean(predict(model, 1 - naive)[0] == labels)),
-        "mnist_style": float(np.mean((predict(model, prepared)[0] == labels) & (prepared.max(axis=(1, 2)) > 0))),
-        "mnist_style_shadow": float(np.mean((predict(model, shadowed)[0] == labels) & (shadowed.max(axis=(1, 2)) > 0))),
+        "mnist_style": read_right(prepared),
+        "mnist_style_shadow": read_right(shadowed),
     }
 
     # Latency of the model call alone on one prepared input (after warm-up calls), as the pad makes it: model(x).
