@@ -11,7 +11,7 @@ PIP := python -m pip --disable-pip-version-check
 COLAB_VENV ?= .venv-colab
 COLAB_BIN := $(COLAB_VENV)/bin
 
-.PHONY: run test test-colab lint notebook figures lab bench mutants clean
+.PHONY: run test test-fast coverage test-colab lint export notebook figures lab bench mutants clean
 
 # What `make run` needs: the notebook's requirements and papermill (both in requirements.txt).
 $(BIN)/.installed-run: requirements.txt
@@ -37,9 +37,20 @@ run: $(BIN)/.installed-run
 	$(BIN)/papermill --cwd . --no-progress-bar $(if $(value OWN_IMAGES),-p OWN_IMAGES $(call quoted,OWN_IMAGES)) \
 		$(NOTEBOOK) build/$(NOTEBOOK)
 
-## Unit tests, the notebook re-executed and compared with its stored outputs (nbval), and lint.
+## Unit tests, the notebook re-executed and compared with its stored outputs (nbval), and lint;
+## then the coverage of the helpers (mnist_helpers.py) by the tests that import them.
 test: $(BIN)/.installed
-	$(BIN)/python -m pytest
+	$(BIN)/python -m coverage run -m pytest
+	$(BIN)/python -m coverage report
+
+## The quick loop: the unit tests alone, without running the notebook whole or the browser.
+test-fast: $(BIN)/.installed
+	$(BIN)/python -m pytest -o addopts="-ra -p no:cacheprovider" tests -m "not notebook and not browser"
+
+## How much of the helpers the quick tests run: the report, its TOTAL line last.
+coverage: $(BIN)/.installed
+	$(BIN)/python -m coverage run -m pytest -o addopts="-ra -p no:cacheprovider" tests -m "not notebook and not browser"
+	$(BIN)/python -m coverage report
 
 # Colab's environment, built anew whenever a requirements or constraints file changes:
 #  1. exactly Colab's versions (constraints-colab.txt installed as requirements);
@@ -67,12 +78,18 @@ test-colab: $(COLAB_BIN)/.installed
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/python tools/nbnormalize.py --check $(NOTEBOOK)
+	$(BIN)/python tools/export.py --check
 
-## Re-run the notebook in place and normalize it, then copy the README's figures from it: what you
-## commit after changing it.
+## Write the notebook's helper cells to mnist_helpers.py, the module tests and benchmarks import.
+export: $(BIN)/.installed
+	$(BIN)/python tools/export.py
+
+## Re-run the notebook in place and normalize it, export its helpers, then copy the README's figures
+## from it: what you commit after changing it.
 notebook: $(BIN)/.installed
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace $(NOTEBOOK)
 	$(BIN)/python tools/nbnormalize.py $(NOTEBOOK)
+	$(BIN)/python tools/export.py
 	$(BIN)/python tools/figures.py $(NOTEBOOK)
 
 ## The README's figures (figures/*.png), copied from the figures the committed notebook's run holds.

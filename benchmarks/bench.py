@@ -70,11 +70,11 @@ def train_original(seed):
     from notebook import load_helpers
 
     nb = load_helpers()  # For the offline MNIST reader and the (identical) architecture only.
-    keras = nb["keras"]
-    (x_train, y_train), (x_test, y_test) = nb["load_mnist_files"](os.environ.get("MNIST_DATA_DIR"))
+    keras = nb.keras
+    (x_train, y_train), (x_test, y_test) = nb.load_mnist_files(os.environ.get("MNIST_DATA_DIR"))
     x_train, x_test = x_train / 255.0, x_test / 255.0  # float64, as in the original
     keras.utils.set_random_seed(seed)
-    model = keras.models.clone_model(nb["model"])
+    model = keras.models.clone_model(nb.model)
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     start = time.perf_counter()
     with contextlib.redirect_stdout(sys.stderr):
@@ -109,7 +109,7 @@ def predict_latency(model_path, calls=1000):
     from notebook import load_helpers
 
     nb = load_helpers()
-    keras, np = nb["keras"], nb["np"]
+    keras, np = nb.keras, nb.np
     model = keras.models.load_model(model_path, compile=False)
     image = np.random.default_rng(0).random((1, 28, 28), np.float32)
 

@@ -56,7 +56,7 @@ def write_samples(nb, x_test, y_test, folder=ROOT / "samples"):
             index, kind = int(rng.choice(np.flatnonzero(y_test == choice))), "plain"
         else:
             index, kind = choice
-        photo = nb["render_photo"](x_test[index], rng)
+        photo = nb.render_photo(x_test[index], rng)
         photo.thumbnail((SAMPLE_SIDE, SAMPLE_SIDE), Image.Resampling.LANCZOS)
         name = f"{y_test[index]}-mnist-test-{index}" + ("" if kind == "plain" else f"-{kind}")
         if kind == "squared-paper":
@@ -105,8 +105,8 @@ def percentile_ms(seconds, q=50):
 def read_one(nb, path, failures):
     """The photo's one 28×28 input, or a blank one (counted wrong) when it is unreadable or read as several digits."""
     try:
-        inputs, _ = nb["prepare_digits"](nb["load_digit_image"](path), path.name)
-    except nb["DigitImageError"] as error:
+        inputs, _ = nb.prepare_digits(nb.load_digit_image(path), path.name)
+    except nb.DigitImageError as error:
         failures.append(str(error))
         return np.zeros((28, 28), np.float32)
     if len(inputs) != 1:
@@ -126,9 +126,9 @@ def main():
     os.environ.setdefault("MPLBACKEND", "Agg")
 
     nb = load_helpers()
-    pd = nb["pd"]
+    pd = nb.pd
     data_dir = mnist_data_dir()
-    _, (x_test, y_test) = nb["load_mnist_files"](data_dir)
+    _, (x_test, y_test) = nb.load_mnist_files(data_dir)
     if args.samples:
         write_samples(nb, x_test, y_test)
         return
@@ -158,14 +158,14 @@ def main():
         start = time.perf_counter()
         for index in chosen:
             paths.append(Path(folder) / f"{index}.jpg")
-            photo = nb["render_photo"](x_test[index], rng)
+            photo = nb.render_photo(x_test[index], rng)
             quality = int(rng.integers(75, 96))
             photo.save(paths[-1], quality=quality)
             cast_shadow(photo, shadow_rng).save(Path(folder) / f"{index}-shadow.jpg", quality=quality)
         render_seconds = time.perf_counter() - start
         for path in paths:
             with Image.open(path) as image:  # (a) What most tutorials do.
-                naive.append(nb["naive_input"](image))
+                naive.append(nb.naive_input(image))
             start = time.perf_counter()  # (b) The notebook's preparation, from the file.
             prepared.append(read_one(nb, path, failures))
             prepare_seconds.append(time.perf_counter() - start)
@@ -175,7 +175,7 @@ def main():
         recognize_seconds = []
         for path in paths[:100]:
             start = time.perf_counter()
-            nb["recognize_files"](model, [path])
+            nb.recognize_files(model, [path])
             recognize_seconds.append(time.perf_counter() - start)
     naive, prepared, shadowed = np.array(naive), np.array(prepared), np.array(shadowed)
 
@@ -218,7 +218,7 @@ def main():
         },
         "train_seconds": train_seconds,
         "render_seconds": render_seconds,
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "tensorflow": nb["tf"].__version__},
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "tensorflow": nb.tf.__version__},
     }
     table = pd.DataFrame(
         {
@@ -234,7 +234,7 @@ def main():
             ],
         }
     )
-    print(f"{args.count} photo-like MNIST test digits; model trained {nb['EPOCHS']} epochs in {train_seconds:.0f} s")
+    print(f"{args.count} photo-like MNIST test digits; model trained {nb.EPOCHS} epochs in {train_seconds:.0f} s")
     print(table.to_string(index=False, formatters={"accuracy": "{:.2%}".format}))
     print(f"Clean accuracy on all 10,000 test images: {clean_accuracy:.2%}")
     print(f"(b) is {result['mnist_style_gap_points']:.2f} points below clean; {len(failures)} not read as one digit")

@@ -80,13 +80,13 @@ def main():
     os.environ.setdefault("MPLBACKEND", "Agg")
 
     nb = load_helpers()
-    np, Image, pd = nb["np"], nb["Image"], nb["pd"]
-    _, (x_test, y_test) = nb["load_mnist_files"](mnist_data_dir())
+    np, Image, pd = nb.np, nb.Image, nb.pd
+    _, (x_test, y_test) = nb.load_mnist_files(mnist_data_dir())
     if args.samples:
         digits, seed = SAMPLE
         rng = np.random.default_rng(seed)
         indices = [int(rng.choice(np.flatnonzero(y_test == digit))) for digit in digits]
-        photo = nb["render_photo"](number_strip(x_test[indices], rng, rng.integers(1, 6, len(indices)), np, Image), rng)
+        photo = nb.render_photo(number_strip(x_test[indices], rng, rng.integers(1, 6, len(indices)), np, Image), rng)
         photo.thumbnail((720, 720), Image.Resampling.LANCZOS)
         path = ROOT / "samples" / f"{''.join(map(str, digits))}-mnist-test-{'-'.join(map(str, indices))}.jpg"
         photo.save(path, quality=80, optimize=True)
@@ -101,18 +101,18 @@ def main():
         for number in range(args.numbers + args.singles + args.sheets):
             if number >= args.numbers + args.singles:
                 indices, closest = rng.choice(len(x_test), 2, replace=False), None
-                photo = two_photo_sheet([nb["render_photo"](x_test[index], rng) for index in indices], Image)
+                photo = two_photo_sheet([nb.render_photo(x_test[index], rng) for index in indices], Image)
             elif number < args.numbers:
                 indices = rng.choice(len(x_test), int(rng.integers(2, 5)), replace=False)
                 gaps = rng.integers(GAPS.start, GAPS.stop, len(indices))
-                photo = nb["render_photo"](number_strip(x_test[indices], rng, gaps, np, Image), rng)
+                photo = nb.render_photo(number_strip(x_test[indices], rng, gaps, np, Image), rng)
                 closest = int(gaps[1:].min())
             else:
                 indices, closest = rng.choice(len(x_test), 1), None
-                photo = nb["render_photo"](x_test[indices[0]], rng)
+                photo = nb.render_photo(x_test[indices[0]], rng)
             path = Path(folder) / f"{number}.jpg"
             photo.save(path, quality=int(rng.integers(75, 96)))
-            table, errors = nb["recognize_files"](model, [path])
+            table, errors = nb.recognize_files(model, [path])
             read, note = (str(table.predicted[0]), table.note[0]) if len(table) else ("", "unreadable")
             truth = "".join(str(y_test[index]) for index in indices)
             kind = "sheet" if number >= args.numbers + args.singles else "strip" if len(truth) > 1 else "single"

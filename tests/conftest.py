@@ -25,7 +25,7 @@ def mnist_dir():
 @pytest.fixture(scope="session")
 def untrained_model(nb):
     """The notebook's model as its `keras.Sequential` cell builds it, untrained: enough for the plumbing."""
-    return nb["model"]
+    return nb.model
 
 
 @pytest.fixture(scope="session")

@@ -1,19 +1,21 @@
-"""Reach the notebook from tests and benchmarks: its helper cells, or a whole headless run.
+"""Reach the notebook from tests and benchmarks: its helpers, its cells run in order, or a whole run.
 
-The helpers are the notebook's own code: the cells tagged `helpers` (plus the `parameters` cell)
-are executed into a namespace, in notebook order, so nothing is copied into the tests.
+The helpers are the notebook's own code: tools/export.py writes the cells tagged `helpers` (plus
+the `parameters` cell) to the module mnist_helpers.py, in notebook order, and tests import it like
+any module, so coverage and mutation tools read it and nothing is copied into the tests.
 """
 
+import importlib
 import linecache
 import os
+import sys
 import time
 from pathlib import Path
 
 import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
-# MNIST_NOTEBOOK names another copy to test (`make mutants` tests copies with a small bug put in).
-NOTEBOOK = Path(os.environ.get("MNIST_NOTEBOOK") or ROOT / "mnist_digit_recognition.ipynb")
+NOTEBOOK = ROOT / "mnist_digit_recognition.ipynb"
 
 
 def tagged_cells(*tags, notebook=NOTEBOOK):
@@ -26,7 +28,7 @@ def exec_cell(cell, namespace):
     """Execute one code cell in namespace, with its source findable as Jupyter makes it.
 
     Registering the source with linecache gives readable tracebacks, and lets TensorFlow's
-    autograph read the functions it converts (the tf.data pipeline's map function).
+    autograph read the source of any function it converts, as it can in Jupyter.
     """
     filename = f"<notebook cell {cell.id}>"
     linecache.cache[filename] = (len(cell.source), None, cell.source.splitlines(keepends=True), filename)
@@ -41,17 +43,11 @@ def set_parameters(namespace, parameters):
     namespace.update(parameters)
 
 
-def load_helpers(**parameters):
-    """Execute the notebook's helper cells and return their namespace.
-
-    Keyword arguments override the parameters cell, as papermill would.
-    """
-    namespace = {"__name__": "mnist_notebook"}
-    for cell in tagged_cells("helpers", "parameters"):
-        exec_cell(cell, namespace)
-        if "parameters" in cell.metadata.get("tags", []):
-            set_parameters(namespace, parameters)
-    return namespace
+def load_helpers():
+    """The notebook's helpers: the module tools/export.py writes from its helper cells, imported once."""
+    if str(ROOT) not in sys.path:  # Benchmarks, tools and test kernels start elsewhere.
+        sys.path.insert(0, str(ROOT))
+    return importlib.import_module("mnist_helpers")
 
 
 def run_until(needle, seconds=None, **parameters):
@@ -141,6 +137,6 @@ def stderr_outputs(notebook):
 
 def prepare_one(nb, picture, name="picture"):
     """The 28×28 input of a picture that holds one digit, by the notebook's prepare_digits (which must find one)."""
-    inputs, _ = nb["prepare_digits"](picture, name)
+    inputs, _ = nb.prepare_digits(picture, name)
     assert len(inputs) == 1, f"{name}: {len(inputs)} digits found where one was drawn"
     return inputs[0]

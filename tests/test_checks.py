@@ -14,11 +14,11 @@ PARAMETERS = ["EPOCHS", "BATCH_SIZE", "LEARNING_RATE", "SEED", "VALIDATION_SIZE"
 @pytest.fixture
 def defaults(nb):
     """The parameters cell's values."""
-    return {name: nb[name] for name in PARAMETERS}
+    return {name: getattr(nb, name) for name in PARAMETERS}
 
 
 def test_the_default_parameters_pass(nb, defaults):
-    nb["check_parameters"](defaults)
+    nb.check_parameters(defaults)
 
 
 @pytest.mark.parametrize("name, value", [("VALIDATION_SIZE", 0), ("LEARNING_RATE", 1), ("LEARNING_RATE", 1e-4),
@@ -27,7 +27,7 @@ def test_the_default_parameters_pass(nb, defaults):
 def test_values_at_the_edges_pass(nb, defaults, name, value, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # check_parameters checks the paths too: "my digits" must exist.
     (tmp_path / "my digits").mkdir()
-    nb["check_parameters"](defaults | {name: value})
+    nb.check_parameters(defaults | {name: value})
 
 
 @pytest.mark.parametrize("name, value, allowed", [
@@ -56,8 +56,8 @@ def test_values_at_the_edges_pass(nb, defaults, name, value, tmp_path, monkeypat
     ("OWN_IMAGES", ["a.png"], "a path in quotes"),
 ])
 def test_a_bad_parameter_is_named_with_its_value_and_what_is_allowed(nb, defaults, name, value, allowed):
-    with pytest.raises(nb["ParameterError"]) as caught:
-        nb["check_parameters"](defaults | {name: value})
+    with pytest.raises(nb.ParameterError) as caught:
+        nb.check_parameters(defaults | {name: value})
     message = str(caught.value)
     assert message.startswith(f"{name} = {value!r} ({type(value).__name__}) is not allowed: {name} must be "), message
     assert allowed in message, message
@@ -65,9 +65,9 @@ def test_a_bad_parameter_is_named_with_its_value_and_what_is_allowed(nb, default
 
 
 def test_batch_size_must_leave_one_training_step(nb, defaults):
-    with pytest.raises(nb["ParameterError"], match=r"BATCH_SIZE = 5000 .* at most the 1,000 training images"):
-        nb["check_parameters"](defaults | {"BATCH_SIZE": 5000, "VALIDATION_SIZE": 59_000})
-    nb["check_parameters"](defaults | {"BATCH_SIZE": 1000, "VALIDATION_SIZE": 59_000})  # The edge itself passes.
+    with pytest.raises(nb.ParameterError, match=r"BATCH_SIZE = 5000 .* at most the 1,000 training images"):
+        nb.check_parameters(defaults | {"BATCH_SIZE": 5000, "VALIDATION_SIZE": 59_000})
+    nb.check_parameters(defaults | {"BATCH_SIZE": 1000, "VALIDATION_SIZE": 59_000})  # The edge itself passes.
 
 
 def test_bad_parameters_stop_the_notebook_before_it_loads_data(tmp_path, monkeypatch):
@@ -95,7 +95,7 @@ def test_good_paths_pass_and_leave_nothing_behind(nb, defaults, tmp_path):
     (tmp_path / "pictures").mkdir()
     (tmp_path / "one.png").write_bytes(b"")
     for own_images in ("pictures", "one.png"):
-        nb["check_parameters"](parameters_in(tmp_path, defaults, OWN_IMAGES=own_images))
+        nb.check_parameters(parameters_in(tmp_path, defaults, OWN_IMAGES=own_images))
     assert sorted(path.name for path in tmp_path.iterdir()) == ["mnist", "one.png", "pictures"]
 
 
@@ -114,15 +114,15 @@ def test_a_bad_path_is_named_before_training(nb, defaults, tmp_path, change, wor
     (tmp_path / "model folder.h5").mkdir()
     os.mkfifo(tmp_path / "pipe.png")
     os.mkfifo(tmp_path / "pipe.keras")
-    with pytest.raises(nb["ParameterError"]) as caught:
-        nb["check_parameters"](parameters_in(tmp_path, defaults, **change))
+    with pytest.raises(nb.ParameterError) as caught:
+        nb.check_parameters(parameters_in(tmp_path, defaults, **change))
     assert words.format(tmp=tmp_path) in str(caught.value), str(caught.value)
 
 
 def test_without_data_dir_the_check_reads_mnist_data_dir(nb, defaults, tmp_path, monkeypatch):
     monkeypatch.setenv("MNIST_DATA_DIR", str(tmp_path / "missing"))
-    with pytest.raises(nb["ParameterError"], match=r"MNIST_DATA_DIR: .*missing does not exist; check MNIST_DATA_DIR"):
-        nb["check_parameters"](defaults | {"DATA_DIR": ""})
+    with pytest.raises(nb.ParameterError, match=r"MNIST_DATA_DIR: .*missing does not exist; check MNIST_DATA_DIR"):
+        nb.check_parameters(defaults | {"DATA_DIR": ""})
 
 
 def test_a_folder_that_cannot_be_read_is_named(nb, defaults, tmp_path, monkeypatch):
@@ -136,8 +136,8 @@ def test_a_folder_that_cannot_be_read_is_named(nb, defaults, tmp_path, monkeypat
         return real_scandir(path)
 
     monkeypatch.setattr(os, "scandir", scandir)
-    with pytest.raises(nb["ParameterError"], match=r"OWN_IMAGES: .*pictures: it cannot be read \(permission denied\)"):
-        nb["check_parameters"](parameters_in(tmp_path, defaults, OWN_IMAGES="pictures"))
+    with pytest.raises(nb.ParameterError, match=r"OWN_IMAGES: .*pictures: it cannot be read \(permission denied\)"):
+        nb.check_parameters(parameters_in(tmp_path, defaults, OWN_IMAGES="pictures"))
 
 
 def test_a_folder_that_cannot_be_written_in_is_named(nb, defaults, tmp_path, monkeypatch):
@@ -146,10 +146,10 @@ def test_a_folder_that_cannot_be_written_in_is_named(nb, defaults, tmp_path, mon
     def refused(*args, dir=None, **kwargs):
         raise PermissionError(errno.EACCES, "Permission denied", str(dir))
 
-    monkeypatch.setattr(nb["tempfile"], "TemporaryFile", refused)
-    with pytest.raises(nb["ParameterError"], match=r"MODEL_PATH: .*: no file can be written in it \(permission "
+    monkeypatch.setattr(nb.tempfile, "TemporaryFile", refused)
+    with pytest.raises(nb.ParameterError, match=r"MODEL_PATH: .*: no file can be written in it \(permission "
                                                    r"denied\); check MODEL_PATH"):
-        nb["check_parameters"](parameters_in(tmp_path, defaults))
+        nb.check_parameters(parameters_in(tmp_path, defaults))
 
 
 @pytest.fixture
@@ -159,7 +159,7 @@ def model_stub():
 
 
 def test_write_atomically_writes_and_leaves_only_the_file(nb, tmp_path, model_stub):
-    assert nb["write_atomically"](tmp_path / "model.h5", model_stub) == tmp_path / "model.h5"
+    assert nb.write_atomically(tmp_path / "model.h5", model_stub) == tmp_path / "model.h5"
     assert [path.name for path in tmp_path.iterdir()] == ["model.h5"]
     assert (tmp_path / "model.h5").read_bytes() == b"model"
 
@@ -167,13 +167,13 @@ def test_write_atomically_writes_and_leaves_only_the_file(nb, tmp_path, model_st
 def test_write_atomically_gives_the_writer_a_text_path_beside_the_file(nb, tmp_path, model_stub):
     """Keras 3.13's LiteRT export (Colab's) calls filepath.endswith: a pathlib.Path would fail there."""
     given = []
-    nb["write_atomically"](tmp_path / "model.tflite", lambda path: given.append(path) or model_stub(path))
+    nb.write_atomically(tmp_path / "model.tflite", lambda path: given.append(path) or model_stub(path))
     assert isinstance(given[0], str) and Path(given[0]).parent == tmp_path and given[0].endswith(".tflite")
 
 
 def test_write_atomically_into_a_missing_folder_says_so(nb, tmp_path, model_stub):
     with pytest.raises(OSError) as caught:
-        nb["write_atomically"](tmp_path / "missing" / "model.h5", model_stub)
+        nb.write_atomically(tmp_path / "missing" / "model.h5", model_stub)
     assert str(caught.value) == ("Could not save model.h5 (no such file or directory); the previous file, if any,"
                                  " is unchanged.")
     assert not isinstance(caught.value, FileNotFoundError)  # Not the raw error naming a temporary file.
@@ -184,7 +184,7 @@ def test_write_atomically_in_a_folder_it_cannot_write_in_says_permission_denied(
         raise PermissionError(errno.EACCES, "Permission denied", str(temporary))
 
     with pytest.raises(OSError, match=r"^Could not save model\.h5 \(permission denied\); the previous file") as caught:
-        nb["write_atomically"](tmp_path / "model.h5", refused)
+        nb.write_atomically(tmp_path / "model.h5", refused)
     assert ".model-" not in str(caught.value)
 
 
@@ -197,7 +197,7 @@ def test_write_atomically_on_a_full_disk_says_so_and_leaves_nothing(nb, tmp_path
         raise OSError(errno.ENOSPC, "No space left on device", temporary)
 
     with pytest.raises(OSError, match=r"^Could not save model\.h5 \(no space left on device\)"):
-        nb["write_atomically"](tmp_path / "model.h5", full)
+        nb.write_atomically(tmp_path / "model.h5", full)
     assert [path.name for path in tmp_path.iterdir()] == ["model.h5"]
     assert (tmp_path / "model.h5").read_bytes() == b"the previous model"
 
@@ -207,14 +207,14 @@ def test_write_atomically_replaces_the_temporary_name_in_a_writers_message(nb, t
         raise RuntimeError(f"Unable to create file (name = '{temporary}', reason unknown)")
 
     with pytest.raises(OSError) as caught:
-        nb["write_atomically"](tmp_path / "model.h5", failing)
+        nb.write_atomically(tmp_path / "model.h5", failing)
     assert "name = 'model.h5'" in str(caught.value) and ".model-" not in str(caught.value)
 
 
 def test_write_atomically_onto_a_folder_says_it_is_a_folder(nb, tmp_path, model_stub):
     (tmp_path / "model.h5").mkdir()
     with pytest.raises(OSError, match=r"^Could not save model\.h5 \(is a directory\)"):
-        nb["write_atomically"](tmp_path / "model.h5", model_stub)
+        nb.write_atomically(tmp_path / "model.h5", model_stub)
     assert [path.name for path in tmp_path.iterdir()] == ["model.h5"]
 
 
@@ -224,13 +224,13 @@ def test_an_interrupted_save_leaves_no_partial_file_and_stops(nb, tmp_path):
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        nb["write_atomically"](tmp_path / "model.h5", interrupted)
+        nb.write_atomically(tmp_path / "model.h5", interrupted)
     assert list(tmp_path.iterdir()) == []
 
 
 def test_an_interrupted_keras_save_leaves_no_temporary_folder(nb, tmp_path, monkeypatch):
     """Keras's .keras save makes a folder with tempfile.mkdtemp; interrupted right after, nothing stays in TMPDIR."""
-    tmpdir, tempfile, keras = tmp_path / "tmp", nb["tempfile"], nb["keras"]
+    tmpdir, tempfile, keras = tmp_path / "tmp", nb.tempfile, nb.keras
     tmpdir.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(tmpdir))
     made, mkdtemp = [], tempfile.mkdtemp
@@ -244,7 +244,7 @@ def test_an_interrupted_keras_save_leaves_no_temporary_folder(nb, tmp_path, monk
     monkeypatch.setattr(tempfile, "mkdtemp", interrupted)
     model = keras.Sequential([keras.Input(shape=(28, 28)), keras.layers.Flatten(), keras.layers.Dense(10)])
     with pytest.raises(KeyboardInterrupt):
-        nb["write_atomically"](tmp_path / "model.keras", model.save)
+        nb.write_atomically(tmp_path / "model.keras", model.save)
     assert made and list(tmpdir.iterdir()) == [] and [path.name for path in tmp_path.iterdir()] == ["tmp"]
 
 
@@ -254,7 +254,7 @@ def test_a_read_only_file_is_not_replaced(nb, tmp_path, model_stub):
     path.write_bytes(b"the kept model")
     path.chmod(0o444)
     with pytest.raises(OSError, match=r"^Could not save model\.h5 \(the file is read-only; make it writable"):
-        nb["write_atomically"](path, model_stub)
+        nb.write_atomically(path, model_stub)
     assert path.read_bytes() == b"the kept model" and (path.stat().st_mode & 0o777) == 0o444
     assert [p.name for p in tmp_path.iterdir()] == ["model.h5"]
 
@@ -263,10 +263,11 @@ def test_predictions_csv_that_is_a_folder_is_named_before_training(nb, defaults,
     monkeypatch.chdir(tmp_path)
     (tmp_path / "pictures").mkdir()
     (tmp_path / "predictions.csv").mkdir()
-    with pytest.raises(nb["ParameterError"], match=r"predictions\.csv is a folder: move it"):
-        nb["check_parameters"](defaults | {"OWN_IMAGES": "pictures"})
+    with pytest.raises(nb.ParameterError, match=r"predictions\.csv is a folder: move it"):
+        nb.check_parameters(defaults | {"OWN_IMAGES": "pictures"})
 
 
+@pytest.mark.notebook
 def test_a_misspelt_parameter_given_to_papermill_is_refused_with_the_nearest_name(mnist_dir, tmp_path):
     import papermill
 

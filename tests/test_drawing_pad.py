@@ -60,7 +60,7 @@ def assert_draw_a_digit(pad):
 
 @pytest.mark.parametrize("strokes, digit", [(ONE, 1), (ZERO, 0), (SEVEN, 7)], ids=["one", "zero", "seven"])
 def test_a_drawing_sent_by_the_page_is_read(nb, quick_model, strokes, digit):
-    pad = nb["drawing_pad"](quick_model)
+    pad = nb.drawing_pad(quick_model)
     send_from_page(pad, png(canvas(strokes)), stroke=1)
     assert pad.answered == 1
     assert_answer(pad, digit)
@@ -71,7 +71,7 @@ def test_a_drawing_sent_by_the_page_is_read(nb, quick_model, strokes, digit):
 
 def test_a_number_drawn_on_the_pad_is_read_digit_by_digit(nb, quick_model):
     """A 1 and a 7 drawn apart are two digits (issue: once read as "0, 98.2 % sure"), and a 4 in two strokes one."""
-    pad = nb["drawing_pad"](quick_model)
+    pad = nb.drawing_pad(quick_model)
     one, seven = [[(x - 60, y) for x, y in ONE[0]]], [[(x + 170, y) for x, y in SEVEN[0]]]
     send_from_page(pad, png(canvas(one + seven)), stroke=1)
     assert pad.digits == [1, 7] and pad.status.startswith("Read as 1 (") and ", 7 (" in pad.status, pad.status
@@ -83,7 +83,7 @@ def test_a_number_drawn_on_the_pad_is_read_digit_by_digit(nb, quick_model):
 
 def test_every_stroke_is_answered_even_one_that_leaves_the_drawing_as_it_was(nb, untrained_model):
     """A tap on existing ink sends the same PNG again: the pad still answers that stroke."""
-    pad = nb["drawing_pad"](untrained_model)
+    pad = nb.drawing_pad(untrained_model)
     drawing = png(canvas(ONE))
     for stroke in (1, 2, 3):
         send_from_page(pad, drawing, stroke=stroke)
@@ -114,7 +114,7 @@ def bad_payloads():
 @pytest.mark.parametrize("payload, words", bad_payloads().values(), ids=bad_payloads().keys())
 def test_a_bad_payload_gives_the_draw_a_digit_state_with_its_reason_and_never_raises(nb, untrained_model, payload,
                                                                                        words):
-    pad = nb["drawing_pad"](untrained_model)
+    pad = nb.drawing_pad(untrained_model)
     send_from_page(pad, png(canvas(ONE)), stroke=1)
     assert pad.digits
     send_from_page(pad, payload, stroke=2)
@@ -124,17 +124,17 @@ def test_a_bad_payload_gives_the_draw_a_digit_state_with_its_reason_and_never_ra
 
 
 def test_an_empty_pad_only_prompts_and_a_broken_drawing_says_so(nb, untrained_model):
-    pad = nb["drawing_pad"](untrained_model)
+    pad = nb.drawing_pad(untrained_model)
     assert_draw_a_digit(pad)
-    assert pad.status == nb["PAD_PROMPT"]
+    assert pad.status == nb.PAD_PROMPT
     send_from_page(pad, png(Image.new("RGBA", (PAD_SIZE, PAD_SIZE), "white")), stroke=1)
-    assert pad.status == nb["PAD_PROMPT"]
+    assert pad.status == nb.PAD_PROMPT
     send_from_page(pad, b"not a png", stroke=2)
     assert pad.status.startswith("Draw a digit: ") and "not a picture" in pad.status
 
 
 def test_a_failing_model_still_gives_an_answer_state(nb, untrained_model):
-    pad = nb["drawing_pad"](untrained_model)
+    pad = nb.drawing_pad(untrained_model)
 
     class Broken:
         def __call__(self, images, training=False):
@@ -149,22 +149,22 @@ def test_a_failing_model_still_gives_an_answer_state(nb, untrained_model):
 @pytest.mark.parametrize("suffix", [".keras", ".h5"])
 def test_a_saved_model_reads_drawings_as_the_original(nb, untrained_model, tmp_path, suffix):
     if suffix == ".h5":
-        path = nb["save_h5"](untrained_model, tmp_path / "model.h5")
+        path = nb.save_h5(untrained_model, tmp_path / "model.h5")
     else:
-        path = nb["write_atomically"](tmp_path / "model.keras", untrained_model.save)
-    original = nb["drawing_pad"](untrained_model)
+        path = nb.write_atomically(tmp_path / "model.keras", untrained_model.save)
+    original = nb.drawing_pad(untrained_model)
     send_from_page(original, png(canvas(SEVEN)), stroke=1)
-    loaded = nb["keras"].models.load_model(path, compile=False)
-    for pad in (nb["drawing_pad"](path), nb["drawing_pad"](str(path)), nb["drawing_pad"](loaded)):
+    loaded = nb.keras.models.load_model(path, compile=False)
+    for pad in (nb.drawing_pad(path), nb.drawing_pad(str(path)), nb.drawing_pad(loaded)):
         send_from_page(pad, png(canvas(SEVEN)), stroke=1)
         assert pad.digits == original.digits and pad.probabilities == original.probabilities
 
 
 def test_a_model_of_another_shape_is_refused(nb):
-    keras = nb["keras"]
+    keras = nb.keras
     other = keras.Sequential([keras.Input(shape=(784,)), keras.layers.Dense(10)])
     with pytest.raises(ValueError, match="28×28 images to 10 probabilities"):
-        nb["drawing_pad"](other)
+        nb.drawing_pad(other)
 
 
 def test_in_colab_the_custom_widget_manager_is_enabled(nb, untrained_model, monkeypatch):
@@ -175,25 +175,25 @@ def test_in_colab_the_custom_widget_manager_is_enabled(nb, untrained_model, monk
     colab.output = output
     monkeypatch.setitem(sys.modules, "google.colab", colab)
     monkeypatch.setitem(sys.modules, "google.colab.output", output)
-    nb["drawing_pad"](untrained_model)
+    nb.drawing_pad(untrained_model)
     assert calls and set(calls) == {"enabled"}
 
 
 def test_the_pad_and_its_page_agree_on_names(nb):
     """The page's module reads and writes exactly the kernel's synced traits."""
-    esm = nb["DrawingPad"]._esm
+    esm = nb.DrawingPad._esm
     for name in ("drawing", "stroke", "answered", "digits", "probabilities", "model_input", "status", "prompt"):
-        assert nb["DrawingPad"].class_traits()[name].metadata.get("sync") and re.search(rf"\b{name}\b", esm), name
+        assert nb.DrawingPad.class_traits()[name].metadata.get("sync") and re.search(rf"\b{name}\b", esm), name
     assert "https://" not in esm and "import " not in esm  # No network: the pad must work offline.
-    assert "setPointerCapture" in esm and "touch-action: none" in nb["DrawingPad"]._css
+    assert "setPointerCapture" in esm and "touch-action: none" in nb.DrawingPad._css
 
 
 def test_a_bad_model_argument_is_refused_in_words(nb, untrained_model, tmp_path):
     with pytest.raises(TypeError, match="drawing_pad needs a Keras model or the path of a saved one, not NoneType"):
-        nb["drawing_pad"](None)
+        nb.drawing_pad(None)
     with pytest.raises(ValueError, match=r"drawing_pad: .*missing\.keras is missing, not a saved model file"):
-        nb["drawing_pad"](tmp_path / "missing.keras")
-    path = nb["write_atomically"](tmp_path / "model.keras", untrained_model.save)
+        nb.drawing_pad(tmp_path / "missing.keras")
+    path = nb.write_atomically(tmp_path / "model.keras", untrained_model.save)
     path.write_bytes(path.read_bytes()[:1000])  # Truncated, as by an interrupted copy.
     with pytest.raises(ValueError, match=r"drawing_pad: .*model\.keras could not be loaded as a Keras model"):
-        nb["drawing_pad"](path)
+        nb.drawing_pad(path)

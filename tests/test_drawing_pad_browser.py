@@ -25,6 +25,8 @@ import nbformat
 import pytest
 from notebook import ROOT
 
+pytestmark = pytest.mark.browser
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
 BUILD = ROOT / "build"
@@ -70,7 +72,7 @@ spec = importlib.util.spec_from_file_location("mnist_notebook_tests", {str(ROOT 
 notebook_tests = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(notebook_tests)
 helpers = notebook_tests.load_helpers()
-globals().update({{name: value for name, value in helpers.items() if not name.startswith("__")}})"""
+globals().update({{name: value for name, value in vars(helpers).items() if not name.startswith("__")}})"""
     train = "model = notebook_tests.run_until_evaluated(EPOCHS=2)['model']"
     sources = [load, train, "pad = drawing_pad(model)\npad"]
     notebook = nbformat.v4.new_notebook(

@@ -6,7 +6,7 @@ from notebook import code_cell, exec_cell, run_until
 
 
 def test_confidence_text_rounds_down_and_never_claims_certainty_it_lacks(nb):
-    text = nb["confidence_text"]
+    text = nb.confidence_text
     assert text(0.5) == "50.0%" and text(0.98765) == "98.7%" and text(0.99899) == "99.8%"
     assert text(0.0) == "0.0%" and text(0.0999) == "9.9%" and text(0.1) == "10.0%"
     assert text(0.9991) == ">99.9%" and text(0.999) == ">99.9%" and text(1.0) == ">99.9%"
@@ -16,14 +16,14 @@ def test_confidence_text_rounds_down_and_never_claims_certainty_it_lacks(nb):
 
 @pytest.mark.parametrize("confidence, shown", [(0.99899, "99.8%"), (0.99996, ">99.9%"), (0.12345, "12.3%")])
 def test_confidence_text_fixed_values(nb, confidence, shown):
-    assert nb["confidence_text"](confidence) == shown
+    assert nb.confidence_text(confidence) == shown
 
 
 def test_sample_grid_holds_the_first_digits_and_some_mistakes(nb):
     labels = np.arange(40) % 10
     digits = labels.copy()
     digits[[3, 15, 20, 21, 30, 33]] += 1  # Six mistakes: one among the first twelve.
-    indices = nb["sample_indices"](labels, digits, count=16, wrong=4)
+    indices = nb.sample_indices(labels, digits, count=16, wrong=4)
     assert list(indices[:12]) == list(range(12))
     assert list(indices[12:]) == [15, 20, 21, 30]
     assert np.sum(digits[indices] != labels[indices]) == 5
@@ -31,20 +31,20 @@ def test_sample_grid_holds_the_first_digits_and_some_mistakes(nb):
 
 def test_prediction_grid_titles_say_the_answer_the_confidence_and_the_truth(nb):
     images = np.zeros((3, 28, 28), np.float32)
-    figure = nb["prediction_grid"]([0, 2], images, np.array([7, 1, 3]), np.array([0.9996, 0.5, 0.42]),
+    figure = nb.prediction_grid([0, 2], images, np.array([7, 1, 3]), np.array([0.9996, 0.5, 0.42]),
                                    np.array([7, 1, 5]), columns=3, title="check")
     titles = [(axis.get_title(), axis.title.get_color()) for axis in figure.axes if axis.get_title()]
     assert titles == [("7 (>99.9%)\ntrue 7", "black"), ("3 (42.0%)\ntrue 5", "red")]
-    nb["plt"].close(figure)
+    nb.plt.close(figure)
 
 
 def test_digit_evidence_adds_up_to_the_models_scores(nb):
     """Each pixel's share, summed with the constant part, gives the score (log-probability up to a constant)."""
-    keras = nb["keras"]
+    keras = nb.keras
     keras.utils.set_random_seed(3)
-    model = keras.models.clone_model(nb["model"])
+    model = keras.models.clone_model(nb.model)
     image = np.random.default_rng(4).random((1, 28, 28), np.float32)
-    shares = nb["digit_evidence"](model, np.repeat(image, 10, axis=0), np.arange(10))  # The image as each digit.
+    shares = nb.digit_evidence(model, np.repeat(image, 10, axis=0), np.arange(10))  # The image as each digit.
     w1, b1, w2, b2 = (weight.numpy() for weight in model.weights)
     active = (image.reshape(1, -1) @ w1 + b1) > 0
     scores = shares.reshape(10, -1).sum(axis=1) + (active * b1) @ w2 + b2

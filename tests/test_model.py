@@ -10,9 +10,9 @@ import pytest
 @pytest.fixture(scope="module")
 def model(nb):
     """The notebook's architecture with trained weights and an optimizer state (one short fit on noise)."""
-    keras = nb["keras"]
+    keras = nb.keras
     keras.utils.set_random_seed(0)
-    model = keras.models.clone_model(nb["model"])
+    model = keras.models.clone_model(nb.model)
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     rng = np.random.default_rng(0)
     model.fit(rng.random((64, 28, 28), np.float32), rng.integers(0, 10, 64), epochs=1, verbose=0)
@@ -25,7 +25,7 @@ def layer_summary(model):
 
 
 def test_architecture_is_the_classic_four_layers(nb):
-    model = nb["model"]
+    model = nb.model
     assert layer_summary(model) == [
         ("Flatten", (784,), None, None),
         ("Dense", (128,), None, "relu"),
@@ -41,8 +41,8 @@ def predictions(model, images):
 
 
 def test_keras_file_round_trip_predicts_identically(nb, model, tmp_path):
-    path = nb["write_atomically"](tmp_path / "model.keras", model.save)
-    reloaded = nb["keras"].models.load_model(path)
+    path = nb.write_atomically(tmp_path / "model.keras", model.save)
+    reloaded = nb.keras.models.load_model(path)
     images = np.random.default_rng(1).random((100, 28, 28), np.float32)
     assert np.array_equal(predictions(reloaded, images), predictions(model, images))
     assert layer_summary(reloaded) == layer_summary(model)
@@ -51,8 +51,8 @@ def test_keras_file_round_trip_predicts_identically(nb, model, tmp_path):
 
 
 def test_h5_round_trip_predicts_identically(nb, model, tmp_path):
-    path = nb["save_h5"](model, tmp_path / "model.h5")
-    reloaded = nb["keras"].models.load_model(path, compile=False)
+    path = nb.save_h5(model, tmp_path / "model.h5")
+    reloaded = nb.keras.models.load_model(path, compile=False)
     images = np.random.default_rng(1).random((100, 28, 28), np.float32)
     assert np.array_equal(predictions(reloaded, images), predictions(model, images))
     assert [p.name for p in tmp_path.iterdir()] == ["model.h5"]
@@ -60,7 +60,7 @@ def test_h5_round_trip_predicts_identically(nb, model, tmp_path):
 
 def test_h5_loads_in_tf_keras_2_with_identical_predictions(nb, model, tmp_path):
     tf_keras = pytest.importorskip("tf_keras")
-    path = nb["save_h5"](model, tmp_path / "model.h5")
+    path = nb.save_h5(model, tmp_path / "model.h5")
     legacy = tf_keras.models.load_model(path, compile=False)
     assert [type(layer).__name__ for layer in legacy.layers] == ["Flatten", "Dense", "Dropout", "Dense"]
     images = np.random.default_rng(2).random((100, 28, 28), np.float32)
@@ -71,12 +71,12 @@ def test_keras2_config_rewrites_only_what_tf_keras_2_names_differently(nb):
     policy = {"class_name": "DTypePolicy", "config": {"name": "float32"}}
     config = {"class_name": "InputLayer", "config": {"batch_shape": [None, 28, 28], "optional": False,
                                                       "dtype": policy, "name": "input_layer"}}
-    assert nb["keras2_config"]([config]) == [{"class_name": "InputLayer", "config": {
+    assert nb.keras2_config([config]) == [{"class_name": "InputLayer", "config": {
         "batch_input_shape": [None, 28, 28], "dtype": "float32", "name": "input_layer"}}]
 
 
 def test_a_failing_save_keeps_the_previous_file(nb, model, tmp_path, monkeypatch):
-    path = nb["save_h5"](model, tmp_path / "model.h5")
+    path = nb.save_h5(model, tmp_path / "model.h5")
     before = path.read_bytes()
 
     def broken_save(self, filepath, *args, **kwargs):
@@ -86,7 +86,7 @@ def test_a_failing_save_keeps_the_previous_file(nb, model, tmp_path, monkeypatch
 
     monkeypatch.setattr(type(model), "save", broken_save)
     with pytest.raises(OSError, match=r"Could not save model\.h5 \(No space left on device\); the previous file"):
-        nb["save_h5"](model, path)
+        nb.save_h5(model, path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["model.h5"]
 
@@ -94,23 +94,23 @@ def test_a_failing_save_keeps_the_previous_file(nb, model, tmp_path, monkeypatch
 def test_saved_files_get_the_usual_permissions(nb, model, tmp_path):
     umask = os.umask(0)
     os.umask(umask)
-    path = nb["write_atomically"](tmp_path / "model.keras", model.save)
+    path = nb.write_atomically(tmp_path / "model.keras", model.save)
     assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
 
 
 def test_litert_exports_predict_like_keras_for_any_batch_size(nb, model, tmp_path):
-    tf = nb["tf"]
+    tf = nb.tf
     images = np.random.default_rng(3).random((25, 28, 28), np.float32)
     expected = predictions(model, images)
     float_path = tmp_path / "model.tflite"
     quantized_path = tmp_path / "model_quantized.tflite"
-    with nb["silenced"]():
+    with nb.silenced():
         model.export(str(float_path), format="litert", verbose=False)
         model.export(str(quantized_path), format="litert", verbose=False, optimizations=[tf.lite.Optimize.DEFAULT])
     assert quantized_path.stat().st_size < float_path.stat().st_size / 3  # int8 weights instead of float32.
     for count in (1, 0, 25):  # One picture, as an app would, none, and several.
-        probabilities = nb["litert_predict"](float_path, images[:count])
+        probabilities = nb.litert_predict(float_path, images[:count])
         assert probabilities.shape == (count, 10)
         assert np.allclose(probabilities, expected[:count], atol=1e-5)
-    quantized = nb["litert_predict"](quantized_path, images)
+    quantized = nb.litert_predict(quantized_path, images)
     assert np.allclose(quantized.sum(axis=1), 1, atol=1e-4) and np.abs(quantized - expected).max() < 0.05

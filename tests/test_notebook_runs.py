@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from notebook import NOTEBOOK, cell_text, run_notebook, stderr_outputs
 
-pytestmark = pytest.mark.usefixtures("mnist_dir")  # CI has no internet: the runs read the local copy.
+# CI has no internet: the runs read the local copy.
+pytestmark = [pytest.mark.notebook, pytest.mark.usefixtures("mnist_dir")]
 MODEL_FILES = ["mnist_digit_recognition.h5", "mnist_digit_recognition.keras", "mnist_digit_recognition.tflite",
                "mnist_digit_recognition_quantized.tflite"]
 
@@ -73,7 +74,7 @@ def test_a_run_leaves_nothing_in_the_temporary_folder(two_runs, temporary_folder
 
 
 def test_h5_reloads_with_the_four_layers(two_runs, nb):
-    model = nb["keras"].models.load_model(two_runs[0][0] / MODEL_FILES[0], compile=False)
+    model = nb.keras.models.load_model(two_runs[0][0] / MODEL_FILES[0], compile=False)
     assert [type(layer).__name__ for layer in model.layers] == ["Flatten", "Dense", "Dropout", "Dense"]
     assert model.count_params() == 101_770
 

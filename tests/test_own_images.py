@@ -26,7 +26,7 @@ MODES = ["L", "RGB", "RGBA", "LA", "P", "1", "I;16", "CMYK"]
 
 @pytest.fixture(scope="module")
 def mnist_test(nb, mnist_dir):
-    return nb["load_mnist_files"](mnist_dir)[1]
+    return nb.load_mnist_files(mnist_dir)[1]
 
 
 def digit_like_picture(width, height, points, line_width, ink, paper, mode):
@@ -68,14 +68,14 @@ def pictures(draw):
 @given(picture=pictures())
 def test_prepare_digits_gives_centred_mnist_style_inputs(nb, picture):
     """A scribble may be read as several digits (a wide zigzag); each is an MNIST-style input."""
-    inputs, measures = nb["prepare_digits"](picture)
+    inputs, measures = nb.prepare_digits(picture)
     assert inputs.shape == (len(measures), 28, 28) and inputs.dtype == np.float32 and len(inputs) >= 1
     for digit in inputs:
         assert 0 <= digit.min() and digit.max() <= 1 and digit.max() > 0.5
         center = np.array(ndimage.center_of_mass(digit))
-        assert np.all(np.abs(center - nb["MNIST_CENTER"]) <= 1), center
+        assert np.all(np.abs(center - nb.MNIST_CENTER) <= 1), center
         rows, cols = np.nonzero(digit > 0.1)
-        assert max(np.ptp(rows), np.ptp(cols)) + 1 <= nb["MNIST_BOX"] + 4  # Scaled to MNIST's 20-px box.
+        assert max(np.ptp(rows), np.ptp(cols)) + 1 <= nb.MNIST_BOX + 4  # Scaled to MNIST's 20-px box.
 
 
 @pytest.mark.parametrize("ink, paper", [(0, 255), (255, 0), (40, 200)])
@@ -105,7 +105,7 @@ def test_transparent_png_with_ink_in_the_alpha_channel(nb, tmp_path):
         rgba = np.zeros((120, 120, 4), np.uint8)
         rgba[..., :3], rgba[..., 3] = color, alpha
         Image.fromarray(rgba, "RGBA").save(tmp_path / f"ink{color}.png")
-        digit = prepare_one(nb, nb["load_digit_image"](tmp_path / f"ink{color}.png"))
+        digit = prepare_one(nb, nb.load_digit_image(tmp_path / f"ink{color}.png"))
         assert digit.max() == 1 and digit[:, :8].max() == 0
 
 
@@ -114,7 +114,7 @@ def test_exif_rotation_is_applied(nb, tmp_path):
     exif = Image.Exif()
     exif[0x0112] = 6  # Orientation: rotate 90° clockwise to display.
     picture.save(tmp_path / "rotated.jpg", exif=exif.tobytes())
-    assert nb["load_digit_image"](tmp_path / "rotated.jpg").size == (100, 200)
+    assert nb.load_digit_image(tmp_path / "rotated.jpg").size == (100, 200)
 
 
 def huge_png_header(width, height):
@@ -157,10 +157,10 @@ def bad_files(folder):
 def test_each_bad_file_gives_one_clear_error(nb, untrained_model, tmp_path):
     expected = bad_files(tmp_path)
     for name, words in expected.items():
-        with pytest.raises(nb["DigitImageError"]) as caught:
-            prepare_one(nb, nb["load_digit_image"](tmp_path / name), name)
+        with pytest.raises(nb.DigitImageError) as caught:
+            prepare_one(nb, nb.load_digit_image(tmp_path / name), name)
         assert str(caught.value).startswith(f"{name}: ") and words in caught.value.reason, str(caught.value)
-    table, errors = nb["recognize_files"](untrained_model, [tmp_path / name for name in expected])
+    table, errors = nb.recognize_files(untrained_model, [tmp_path / name for name in expected])
     assert table.empty
     assert sorted(file for file, _ in errors) == sorted(expected)
 
@@ -170,10 +170,10 @@ def test_a_folder_predicts_the_good_files_and_lists_the_bad_ones(nb, untrained_m
     for name in ("b.png", "a.jpg", "c.webp", "d.gif", "e.bmp"):
         digit_like_picture(90, 120, [(30, 20), (60, 100)], 6, 30, 220, "RGB").save(tmp_path / name)
     (tmp_path / ".DS_Store").write_bytes(b"\0\1")
-    paths, skipped, is_folder = nb["pictures_in"](tmp_path)
+    paths, skipped, is_folder = nb.pictures_in(tmp_path)
     assert is_folder and [name for name, _ in skipped] == [".DS_Store", "lab.tif"]
     assert "hidden" in skipped[0][1] and "not a picture file" in skipped[1][1]
-    table, errors = nb["recognize_files"](untrained_model, paths)
+    table, errors = nb.recognize_files(untrained_model, paths)
     assert list(table.file) == ["a.jpg", "b.png", "c.webp", "d.gif", "e.bmp"]
     assert table.predicted.str.fullmatch(r"\d+").all() and table.confidence.between(0, 1).all()
     assert np.allclose(np.concatenate(list(table.probabilities)).sum(axis=1), 1, atol=1e-5)
@@ -183,7 +183,7 @@ def test_a_folder_predicts_the_good_files_and_lists_the_bad_ones(nb, untrained_m
 def render_folder(nb, images, labels, indexes, folder, seed):
     rng = np.random.default_rng(seed)
     for index in indexes:
-        nb["render_photo"](images[index], rng).save(folder / f"{index:05d}.jpg", quality=85)
+        nb.render_photo(images[index], rng).save(folder / f"{index:05d}.jpg", quality=85)
     return {f"{index:05d}.jpg": labels[index] for index in indexes}
 
 
@@ -191,19 +191,20 @@ def test_accuracy_on_rendered_photos_is_above_a_floor(nb, quick_model, mnist_tes
     images, labels = mnist_test
     indexes = np.random.default_rng(7).choice(len(images), size=150, replace=False)
     truth = render_folder(nb, images, labels, indexes, tmp_path, seed=7)
-    table, errors = nb["recognize_files"](quick_model, sorted(tmp_path.iterdir()))
+    table, errors = nb.recognize_files(quick_model, sorted(tmp_path.iterdir()))
     assert errors == []
     accuracy = np.mean(table.predicted.to_numpy() == table.file.map(truth).astype(str).to_numpy())
     clean = np.mean(quick_model.predict(images[indexes] / 255.0, verbose=0).argmax(axis=1) == labels[indexes])
     assert accuracy >= 0.9 and accuracy >= clean - 0.05, (accuracy, clean)
 
 
+@pytest.mark.notebook
 def test_headless_run_on_a_folder_writes_predictions_csv(nb, mnist_test, tmp_path, monkeypatch):
     images, labels = mnist_test
     folder = tmp_path / "my digits"
     folder.mkdir()
     truth = render_folder(nb, images, labels, [3, 2, 1, 0, 18], folder, seed=3)  # 7, 1, 0, 4, 3
-    number = nb["render_photo"](np.hstack([images[0], images[1], images[4]]), np.random.default_rng(3))
+    number = nb.render_photo(np.hstack([images[0], images[1], images[4]]), np.random.default_rng(3))
     number.save(folder / "number.jpg", quality=85)  # A 7, a 2 and a 4 side by side: the number 724.
     truth["number.jpg"] = int(f"{labels[0]}{labels[1]}{labels[4]}")
     (folder / "broken.png").write_bytes(b"not a png")
@@ -215,7 +216,7 @@ def test_headless_run_on_a_folder_writes_predictions_csv(nb, mnist_test, tmp_pat
     assert predictions.confidence.between(0, 1).all()
     assert (predictions.predicted == predictions.file.map(truth)).sum() >= len(truth) - 1
     assert "Could not read broken.png" in cell_text(notebook, "recognize_files(model, own_paths)")
-    outputs = nb["json"].dumps([cell.get("outputs", []) for cell in notebook.cells])
+    outputs = nb.json.dumps([cell.get("outputs", []) for cell in notebook.cells])
     assert str(tmp_path) not in outputs and str(folder) not in outputs  # No machine paths shown.
     assert stderr_outputs(notebook) == []
 
@@ -237,7 +238,7 @@ def test_ruled_lines_are_erased_from_photos(nb, quick_model, mnist_test):
     images, labels = mnist_test
     rng = np.random.default_rng(11)
     for index in [0, 1, 2, 3, 4, 7]:  # 7, 2, 1, 0, 4, 9
-        photo = nb["render_photo"](images[index], rng)
+        photo = nb.render_photo(images[index], rng)
         plain = prepare_one(nb, photo) > 0.5
         for grid in (False, True):
             ruled = prepare_one(nb, on_ruled_paper(photo, grid))
@@ -255,10 +256,10 @@ def test_photos_with_a_cast_shadow_read_about_as_well_as_without(nb, quick_model
     indexes = np.random.default_rng(18).choice(len(images), size=60, replace=False)
     rng, shadow_rng = np.random.default_rng(18), np.random.default_rng(19)
     for index in indexes:
-        photo = nb["render_photo"](images[index], rng)
+        photo = nb.render_photo(images[index], rng)
         photo.save(tmp_path / f"{index:05d}.jpg", quality=85)
         cast_shadow(photo, shadow_rng).save(tmp_path / f"{index:05d}-shadow.jpg", quality=85)
-    table, errors = nb["recognize_files"](quick_model, sorted(tmp_path.iterdir()))
+    table, errors = nb.recognize_files(quick_model, sorted(tmp_path.iterdir()))
     assert errors == []
     right = table.predicted.to_numpy() == table.file.map(lambda name: str(labels[int(name[:5])])).to_numpy()
     shadowed = table.file.str.contains("shadow").to_numpy()
@@ -271,9 +272,9 @@ def test_two_digit_sheets_are_read_as_numbers_or_noted(nb, quick_model, mnist_te
     images, labels = mnist_test
     rng = np.random.default_rng(20)
     pairs = [rng.choice(len(images), 2, replace=False) for _ in range(60)]
-    sheets = [(f"{number:02d}", two_photo_sheet([nb["render_photo"](images[index], rng) for index in pair], Image))
+    sheets = [(f"{number:02d}", two_photo_sheet([nb.render_photo(images[index], rng) for index in pair], Image))
               for number, pair in enumerate(pairs)]
-    table, errors = nb["recognize_files"](quick_model, sheets)
+    table, errors = nb.recognize_files(quick_model, sheets)
     assert errors == []
     right = table.predicted.to_numpy() == np.array(["".join(map(str, labels[pair])) for pair in pairs])
     noted = table.note.to_numpy() != ""
@@ -299,8 +300,8 @@ def test_a_typed_digit_with_a_hard_shadow_edge_through_the_middle_reads_right(nb
 def test_long_strokes_of_a_drawing_are_not_taken_for_ruled_lines(nb):
     drawing = np.full((28, 28), 255, np.uint8)
     drawing[4:25, 6:8] = drawing[4:25, 19:21] = drawing[14:16, 6:21] = 0  # A frame-filling square 4.
-    grey = nb["grayscale"](Image.fromarray(drawing))
-    ink, _ = nb["find_ink"](grey)
+    grey = nb.grayscale(Image.fromarray(drawing))
+    ink, _ = nb.find_ink(grey)
     assert np.array_equal(ink, 1 - grey)
 
 
@@ -309,16 +310,16 @@ def test_long_strokes_of_a_drawing_are_not_taken_for_ruled_lines(nb):
 
 def test_pictures_over_pillows_size_limit_are_refused_in_words(nb, tmp_path):
     """Pillow's own limit (Image.MAX_IMAGE_PIXELS, 89,478,485 pixels) is the one: under it, read; over it, refused."""
-    limit = nb["Image"].MAX_IMAGE_PIXELS
+    limit = nb.Image.MAX_IMAGE_PIXELS
     sizes = {"under.png": (9000, 9000), "over.png": (11_000, 11_000), "bomb.png": (30_000, 30_000)}
     for name, (width, height) in sizes.items():
         (tmp_path / name).write_bytes(huge_png_header(width, height))
-    with pytest.raises(nb["DigitImageError"]) as caught:  # Under the limit: read, and found truncated.
-        nb["load_digit_image"](tmp_path / "under.png")
+    with pytest.raises(nb.DigitImageError) as caught:  # Under the limit: read, and found truncated.
+        nb.load_digit_image(tmp_path / "under.png")
     assert "truncated" in caught.value.reason and "too large" not in caught.value.reason
     for name in ("over.png", "bomb.png"):
-        with pytest.raises(nb["DigitImageError"]) as caught:
-            nb["load_digit_image"](tmp_path / name)
+        with pytest.raises(nb.DigitImageError) as caught:
+            nb.load_digit_image(tmp_path / name)
         assert caught.value.reason.startswith(f"the picture is too large (over Pillow's limit of {limit:,} pixels")
         assert caught.value.reason.endswith("resize it to a few megapixels"), caught.value.reason
 
@@ -337,8 +338,8 @@ def test_a_file_that_cannot_be_read_says_permission_denied(nb, tmp_path, monkeyp
             return real_open(file, *args, **kwargs)
 
         monkeypatch.setattr(builtins, "open", refusing_open)
-    with pytest.raises(nb["DigitImageError"]) as caught:
-        nb["load_digit_image"](path)
+    with pytest.raises(nb.DigitImageError) as caught:
+        nb.load_digit_image(path)
     assert caught.value.reason == "the file cannot be read (permission denied)"
 
 
@@ -356,8 +357,8 @@ def test_a_folder_that_cannot_be_read_says_permission_denied(nb, tmp_path, monke
 
         monkeypatch.setattr(pathlib.Path, "iterdir", refusing_iterdir)
     try:
-        with pytest.raises(nb["DigitImageError"]) as caught:
-            nb["pictures_in"](folder)
+        with pytest.raises(nb.DigitImageError) as caught:
+            nb.pictures_in(folder)
     finally:
         folder.chmod(0o755)
     assert str(caught.value) == "locked: the folder cannot be read (permission denied)"
@@ -369,13 +370,13 @@ def test_a_named_pipe_or_a_device_is_not_taken_for_a_missing_file(nb, tmp_path):
     (tmp_path / "broken.png").symlink_to(tmp_path / "nothing.png")
     expected = {"pipe.png": "a named pipe (FIFO)", "zero.png": "a device", "broken.png": "a broken link"}
     for name, kind in expected.items():
-        with pytest.raises(nb["DigitImageError"]) as caught:
-            nb["load_digit_image"](tmp_path / name)  # Reading the pipe or /dev/zero would never end.
+        with pytest.raises(nb.DigitImageError) as caught:
+            nb.load_digit_image(tmp_path / name)  # Reading the pipe or /dev/zero would never end.
         assert caught.value.reason.startswith(f"not a picture file but {kind}"), caught.value.reason
-    with pytest.raises(nb["DigitImageError"], match=r"pipe\.png: a named pipe \(FIFO\), not a picture file or a"):
-        nb["pictures_in"](tmp_path / "pipe.png")
-    with pytest.raises(nb["DigitImageError"], match="no such file; check the name"):
-        nb["load_digit_image"](tmp_path / "nothing.png")
+    with pytest.raises(nb.DigitImageError, match=r"pipe\.png: a named pipe \(FIFO\), not a picture file or a"):
+        nb.pictures_in(tmp_path / "pipe.png")
+    with pytest.raises(nb.DigitImageError, match="no such file; check the name"):
+        nb.load_digit_image(tmp_path / "nothing.png")
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
@@ -383,7 +384,7 @@ def test_pictures_with_nan_or_infinite_values_are_refused(nb, bad):
     array = np.zeros((60, 40), np.float32)
     array[10:50, 18:23] = 1.0
     array[0, 0] = bad
-    with pytest.raises(nb["DigitImageError"], match="NaN or infinite values"):
+    with pytest.raises(nb.DigitImageError, match="NaN or infinite values"):
         prepare_one(nb, array, "array")
 
 
@@ -393,7 +394,7 @@ def test_a_folder_lists_what_it_skips_and_why(nb, tmp_path):
     (tmp_path / ".hidden.png").write_bytes(b"")
     (tmp_path / ".ipynb_checkpoints").mkdir()
     (tmp_path / "notes.txt").write_text("digits\n")
-    paths, skipped, _ = nb["pictures_in"](tmp_path)
+    paths, skipped, _ = nb.pictures_in(tmp_path)
     assert [path.name for path in paths] == ["b.png"]
     reasons = dict(skipped)
     assert list(reasons) == [".hidden.png", ".ipynb_checkpoints", "a subfolder", "notes.txt"]
@@ -404,21 +405,21 @@ def test_a_folder_lists_what_it_skips_and_why(nb, tmp_path):
 def test_an_empty_folder_says_so_and_writes_a_header_only(nb, untrained_model, tmp_path):
     folder = tmp_path / "empty"
     folder.mkdir()
-    paths, skipped, is_folder = nb["pictures_in"](folder)
+    paths, skipped, is_folder = nb.pictures_in(folder)
     assert paths == [] and is_folder and skipped == [("empty", skipped[0][1])]
     assert "the folder holds no picture file" in skipped[0][1]
-    table, errors = nb["recognize_files"](untrained_model, paths)
-    message = nb["save_predictions"](table, tmp_path / "predictions.csv")
+    table, errors = nb.recognize_files(untrained_model, paths)
+    message = nb.save_predictions(table, tmp_path / "predictions.csv")
     assert message == "Wrote predictions.csv with its header only: no picture in the folder could be read"
     assert (tmp_path / "predictions.csv").read_text() == "file,predicted,confidence,note\n"
 
 
 def test_pictures_in_memory_are_recognized_and_kept_for_display(nb, untrained_model, mnist_test):
     images, _ = mnist_test
-    photo = nb["render_photo"](images[0], np.random.default_rng(0))
-    table, errors = nb["recognize_files"](untrained_model, [("rendered 7", photo)])
+    photo = nb.render_photo(images[0], np.random.default_rng(0))
+    table, errors = nb.recognize_files(untrained_model, [("rendered 7", photo)])
     assert errors == [] and list(table.file) == ["rendered 7"] and table.picture[0] is photo
-    assert nb["load_digit_image"](table.picture[0]) is photo
+    assert nb.load_digit_image(table.picture[0]) is photo
 
 
 def noise_picture(seed, mode):
@@ -439,12 +440,12 @@ def test_doubtful_answers_get_a_note(nb, quick_model, mnist_test):
     images, labels = mnist_test
     rng = np.random.default_rng(5)
     pictures = [(f"noise {seed} {mode}", noise_picture(seed, mode)) for seed in range(4) for mode in ("L", "RGB")]
-    pictures += [(f"clear {index}", nb["render_photo"](images[index], rng)) for index in (0, 1, 2, 3, 4)]
-    pictures += [("pair 7 2", nb["render_photo"](side_by_side(images, 0, 1), rng))]  # A 7 (larger) and a 2.
-    table, errors = nb["recognize_files"](quick_model, pictures)
+    pictures += [(f"clear {index}", nb.render_photo(images[index], rng)) for index in (0, 1, 2, 3, 4)]
+    pictures += [("pair 7 2", nb.render_photo(side_by_side(images, 0, 1), rng))]  # A 7 (larger) and a 2.
+    table, errors = nb.recognize_files(quick_model, pictures)
     assert errors == []
     notes = dict(zip(table.file, table.note))
-    assert all(notes[name].startswith(nb["NO_CLEAR_DIGIT"]) for name in notes if name.startswith("noise")), notes
+    assert all(notes[name].startswith(nb.NO_CLEAR_DIGIT) for name in notes if name.startswith("noise")), notes
     assert all(notes[f"clear {index}"] == "" for index in (0, 1, 2, 3, 4)), notes
     assert dict(zip(table.file, table.predicted))["pair 7 2"] == "72" and notes["pair 7 2"] == "", table
 
@@ -456,7 +457,7 @@ def test_doubt_note_reads_the_models_answer_and_the_inks_measures(nb):
     one_piece = {"left_out": 0.0, "largest_piece": 1.0, "pieces": 1}
 
     def note(probabilities, digit, measures):  # One digit: stacks of one.
-        return nb["doubt_note"](probabilities[None], digit[None], [measures])
+        return nb.doubt_note(probabilities[None], digit[None], [measures])
 
     assert note(clear, digit, one_piece) == ""
     assert note(np.full(10, 0.1), digit, one_piece) == "no clear digit"
@@ -466,7 +467,7 @@ def test_doubt_note_reads_the_models_answer_and_the_inks_measures(nb):
     assert note(clear, digit, one_piece | {"left_out": 0.8}) == "a mark that is not a digit was left out"
     assert note(np.full(10, 0.1), digit, one_piece | {"left_out": 0.8}) == (
         "no clear digit; a mark that is not a digit was left out")
-    three = nb["doubt_note"](np.stack([np.full(10, 0.1), clear, np.full(10, 0.1)]), np.stack([digit] * 3),
+    three = nb.doubt_note(np.stack([np.full(10, 0.1), clear, np.full(10, 0.1)]), np.stack([digit] * 3),
                              [one_piece] * 3)
     assert three == "no clear digit (digit 1, 3)"
 
@@ -476,7 +477,7 @@ def test_the_helpers_call_no_pillow_api_that_colabs_pillow_deprecates(nb, mnist_
 
     Emulate that warning on any version, and run every helper that makes arrays into pictures.
     """
-    real_fromarray = nb["Image"].fromarray
+    real_fromarray = nb.Image.fromarray
 
     def fromarray(array, mode=None):
         if mode is not None:
@@ -484,11 +485,11 @@ def test_the_helpers_call_no_pillow_api_that_colabs_pillow_deprecates(nb, mnist_
                           stacklevel=2)
         return real_fromarray(array)
 
-    monkeypatch.setattr(nb["Image"], "fromarray", fromarray)
+    monkeypatch.setattr(nb.Image, "fromarray", fromarray)
     images, _ = mnist_test
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        photo = nb["render_photo"](images[0], np.random.default_rng(0))
+        photo = nb.render_photo(images[0], np.random.default_rng(0))
         prepare_one(nb, photo)
         prepare_one(nb, images[1])
 
@@ -496,10 +497,10 @@ def test_the_helpers_call_no_pillow_api_that_colabs_pillow_deprecates(nb, mnist_
 def test_picture_names_in_any_case_are_read_and_listed_in_name_order(nb, tmp_path):
     for name in ("IMG_1234.JPG", "b.Png", "a.jpeg", "Scan.WEBP", "notes.TXT"):
         (tmp_path / name).write_bytes(b"")
-    paths, skipped, _ = nb["pictures_in"](tmp_path)
+    paths, skipped, _ = nb.pictures_in(tmp_path)
     assert [path.name for path in paths] == ["IMG_1234.JPG", "Scan.WEBP", "a.jpeg", "b.Png"]
     assert [name for name, _ in skipped] == ["notes.TXT"]
-    assert nb["pictures_in"](tmp_path / "IMG_1234.JPG") == ([tmp_path / "IMG_1234.JPG"], [], False)
+    assert nb.pictures_in(tmp_path / "IMG_1234.JPG") == ([tmp_path / "IMG_1234.JPG"], [], False)
 
 
 class FixedModel:
@@ -516,10 +517,10 @@ class FixedModel:
 def test_recognize_files_sorts_by_name_floors_the_confidence_and_notes_doubt(nb, mnist_test):
     images, _ = mnist_test
     rng = np.random.default_rng(1)
-    pictures = [(name, nb["render_photo"](images[index], rng)) for name, index in (("c", 0), ("a", 1), ("b", 2))]
+    pictures = [(name, nb.render_photo(images[index], rng)) for name, index in (("c", 0), ("a", 1), ("b", 2))]
     sure, unsure, saturated = np.full(10, 0.00004 / 9), np.full(10, 0.6 / 9), np.eye(10, dtype=np.float32)[7]
     sure[7], unsure[1] = 0.99996, 0.4
-    table, errors = nb["recognize_files"](FixedModel([sure, unsure, saturated]), pictures)
+    table, errors = nb.recognize_files(FixedModel([sure, unsure, saturated]), pictures)
     assert errors == [] and list(table.file) == ["a", "b", "c"]  # The model saw them in name order.
     assert list(table.predicted) == ["7", "1", "7"]
     assert list(table.confidence) == [0.9999, 0.4, 0.9999]  # Rounded down: 0.99996, or even 1.0, shows as 0.9999.
@@ -529,7 +530,7 @@ def test_recognize_files_sorts_by_name_floors_the_confidence_and_notes_doubt(nb,
 def test_save_predictions_writes_the_rows_as_shown(nb, tmp_path):
     table = pd.DataFrame({"file": ["a.png", "b, c.jpg"], "predicted": [7, 1], "confidence": [0.9999, 0.4],
                           "note": ["", "no clear digit"], "input": [None, None]})
-    message = nb["save_predictions"](table, tmp_path / "predictions.csv")
+    message = nb.save_predictions(table, tmp_path / "predictions.csv")
     assert message == "Wrote predictions.csv with 2 row(s)"
     assert (tmp_path / "predictions.csv").read_text() == (
         'file,predicted,confidence,note\na.png,7,0.9999,\n"b, c.jpg",1,0.4,no clear digit\n')
@@ -542,8 +543,8 @@ def test_a_pixel_mode_pillow_cannot_convert_is_named(nb, monkeypatch):
         raise ValueError(f"conversion from RGB to {mode} not supported")
 
     monkeypatch.setattr(picture, "convert", refuse)
-    with pytest.raises(nb["DigitImageError"], match="unsupported pixel mode RGB; save it as an RGB PNG or JPEG"):
-        nb["grayscale"](picture, "odd.tif")
+    with pytest.raises(nb.DigitImageError, match="unsupported pixel mode RGB; save it as an RGB PNG or JPEG"):
+        nb.grayscale(picture, "odd.tif")
 
 
 def test_a_photo_with_a_corrupt_exif_block_is_read_without_a_warning(nb, tmp_path):
@@ -551,7 +552,7 @@ def test_a_photo_with_a_corrupt_exif_block_is_read_without_a_warning(nb, tmp_pat
     picture.save(tmp_path / "broken-exif.jpg", exif=b"Exif\x00\x00II*\x00\x08\x00\x00\x00\xff\xff\x01\x02garbage")
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # In the notebook, a warning would show as stderr under the cell.
-        image = nb["load_digit_image"](tmp_path / "broken-exif.jpg")
+        image = nb.load_digit_image(tmp_path / "broken-exif.jpg")
         assert prepare_one(nb, image).max() == 1
 
 
@@ -564,8 +565,8 @@ def test_a_float_picture_with_huge_values_is_not_called_blank(nb):
 
 def test_the_sample_pictures_are_read_as_their_names_say(nb, quick_model):
     """samples/ holds photos rendered from MNIST test digits, named by their digits: one of them is a number."""
-    paths, skipped, _ = nb["pictures_in"](ROOT / "samples")
-    table, errors = nb["recognize_files"](quick_model, paths)
+    paths, skipped, _ = nb.pictures_in(ROOT / "samples")
+    table, errors = nb.recognize_files(quick_model, paths)
     truth = table.file.str.split("-").str[0]
     assert skipped == [] and errors == [] and (truth.str.len() > 1).any()
     assert (table.predicted == truth).sum() >= len(table) - 1, table[["file", "predicted", "confidence"]]

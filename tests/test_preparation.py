@@ -27,7 +27,7 @@ def expected_input(picture):
 @pytest.mark.parametrize("picture", PICTURES, ids=[path.stem for path in PICTURES])
 def test_golden_pictures_give_their_stored_28x28_input(nb, picture):
     """Within a stated tolerance: mean difference under 1 % of the grey range, and at most 8 pixels off by 0.2."""
-    made = prepare_one(nb, nb["load_digit_image"](picture), picture.name)
+    made = prepare_one(nb, nb.load_digit_image(picture), picture.name)
     difference = np.abs(made - expected_input(picture))
     assert difference.mean() < 0.01 and np.sum(difference > 0.2) <= 8, (difference.mean(), np.sum(difference > 0.2))
 
@@ -48,14 +48,14 @@ def test_golden_inputs_are_mnist_shaped(picture):
 
 
 def test_a_5_with_a_detached_bar_keeps_its_bar_and_gets_no_note(nb):
-    picture = nb["load_digit_image"](GOLDEN / "five-detached-bar.png")
-    (digit,), (measures,) = nb["prepare_digits"](picture)
+    picture = nb.load_digit_image(GOLDEN / "five-detached-bar.png")
+    (digit,), (measures,) = nb.prepare_digits(picture)
     assert measures["pieces"] == 2 and measures["left_out"] == 0
     assert digit[4:9, 14:24].mean() > 0.2  # The bar, top right, is in the input.
 
 
 def test_stroke_width_measures_known_strokes(nb):
-    width = nb["stroke_width"]
+    width = nb.stroke_width
     assert width(np.ones((40, 5), bool)) == pytest.approx(5, abs=0.6)  # A bar that touches the picture's edges.
     bar = np.zeros((60, 30), bool)
     bar[10:50, 10:18] = True
@@ -71,11 +71,11 @@ def test_find_digits_joins_the_pieces_of_a_digit_and_reads_digits_left_to_right(
     ink[90:150, 160:170] = 1.0  # A stroke under the bar's columns but half the height away: a digit of its own.
     ink[100:104, 420:470] = 1.0  # A dash, short and far from the digits: left out and measured.
     ink[190, 490] = 1.0  # A speck: dropped.
-    digits, left_out = nb["find_digits"](ink, 0.5)
+    digits, left_out = nb.find_digits(ink, 0.5)
     assert [box for _, box in digits] == [(40, 160, 60, 125), (90, 150, 160, 170), (40, 160, 300, 310)]
     assert [mask.sum() for mask, _ in digits] == [1200 + 240, 600, 1200]
     assert left_out == pytest.approx(200 / (1440 + 600 + 1200))
-    assert nb["find_digits"](np.zeros((10, 10), np.float32), 0.5) == ([], 0.0)
+    assert nb.find_digits(np.zeros((10, 10), np.float32), 0.5) == ([], 0.0)
 
 
 def test_find_digits_keeps_a_4_in_two_strokes_whole_and_cuts_touching_digits_at_their_neck(nb):
@@ -83,25 +83,25 @@ def test_find_digits_keeps_a_4_in_two_strokes_whole_and_cuts_touching_digits_at_
     four[10:60, 20:26] = 1.0  # The 4's left stroke and bar, one piece ...
     four[54:60, 20:75] = 1.0
     four[10:90, 60:66] = 1.0  # ... and its stem, apart: they share the stem's columns, so one digit.
-    (mask, box), = nb["find_digits"](four, 0.5)[0]
+    (mask, box), = nb.find_digits(four, 0.5)[0]
     assert box == (10, 90, 20, 75) and mask.sum() == four.sum()
     one = np.zeros((100, 100), np.float32)
     one[10:48, 40:47] = one[53:90, 42:49] = 1.0  # A 1 whose stroke broke (a skipping pen): two tall pieces, one digit.
-    (mask, box), = nb["find_digits"](one, 0.5)[0]
+    (mask, box), = nb.find_digits(one, 0.5)[0]
     assert box == (10, 90, 40, 49) and mask.sum() == one.sum()
     seven = np.zeros((100, 100), np.float32)
     seven[10:16, 20:80] = 1.0  # A 7's bar, and its stem, one piece ...
     for row in range(16, 90):
         seven[row, 74 - (row - 16) // 3 : 80 - (row - 16) // 3] = 1.0
     seven[50:55, 35:55] = 1.0  # ... and a crossbar drawn apart, short, to the stem's side: one digit.
-    (mask, box), = nb["find_digits"](seven, 0.5)[0]
+    (mask, box), = nb.find_digits(seven, 0.5)[0]
     assert box == (10, 90, 20, 80) and mask.sum() == seven.sum()
     rings = Image.new("L", (140, 80))
     draw = ImageDraw.Draw(rings)
     draw.ellipse((10, 10, 60, 70), outline=255, width=6)  # Two 0s,
     draw.ellipse((76, 10, 126, 70), outline=255, width=6)
     draw.rectangle((60, 38, 76, 41), fill=255)  # joined by a thin stroke: cut where it is thinnest.
-    (_, first), (_, second) = nb["find_digits"](np.asarray(rings, np.float32) / 255, 0.5)[0]
+    (_, first), (_, second) = nb.find_digits(np.asarray(rings, np.float32) / 255, 0.5)[0]
     assert first[2] == 10 and 60 <= first[3] <= second[2] <= 77 and second[3] == 127, (first, second)
 
 
@@ -109,10 +109,10 @@ def test_remove_ruled_lines_erases_lines_and_keeps_the_stroke_that_crosses_them(
     ink = np.zeros((120, 120), np.float32)
     ink[[20, 50, 80, 110], :] = 0.3  # Four ruled lines, one pixel, right across.
     ink[10:100, 58:62] = 1.0  # A stroke across them, darker.
-    cleaned = nb["remove_ruled_lines"](ink, 0.05, 2)
+    cleaned = nb.remove_ruled_lines(ink, 0.05, 2)
     assert cleaned[[20, 50, 80, 110]][:, :50].max() < 0.05  # The lines are gone ...
     assert cleaned[10:100, 58:62].min() > 0.6  # ... and the stroke is whole, across them too.
-    assert np.array_equal(nb["remove_ruled_lines"](ink, 0.05, 5), ink)  # Fewer lines than asked: nothing erased.
+    assert np.array_equal(nb.remove_ruled_lines(ink, 0.05, 5), ink)  # Fewer lines than asked: nothing erased.
 
 
 @pytest.mark.parametrize("angle", [30, 60, 90, 135])
@@ -124,7 +124,7 @@ def test_find_ink_takes_neither_a_cast_shadow_nor_its_sharp_edge_for_ink(nb, ang
     paper = 0.85 + 0.01 * np.random.default_rng(angle).standard_normal((300, 300))
     shade = (cols - 150) * np.cos(np.radians(angle)) + (rows - 150) * np.sin(np.radians(angle)) > 0
     grey = (np.where(stroke, 0.2, paper) * np.where(shade, 0.5, 1.0)).astype(np.float32)
-    ink, threshold = nb["find_ink"](grey)
+    ink, threshold = nb.find_ink(grey)
     found = ink > threshold
     assert found[stroke].mean() > 0.95 and not found[~ndimage.binary_dilation(stroke, iterations=3)].any()
     assert ink[stroke & shade].mean() == pytest.approx(ink[stroke & ~shade].mean(), abs=0.05)
@@ -143,7 +143,7 @@ def test_large_pictures_in_any_mode_give_the_input_of_their_small_version(nb, mo
     else:
         pictures = {key: value.convert(mode) for key, value in pictures.items()}
     made = {key: prepare_one(nb, picture) for key, picture in pictures.items()}
-    assert max(large.size) > 2 * nb["WORK_SIZE"]  # Reduced before the preparation.
+    assert max(large.size) > 2 * nb.WORK_SIZE  # Reduced before the preparation.
     assert np.abs(made["large"] - made["small"]).mean() < 0.03
 
 
@@ -158,17 +158,17 @@ def test_arrays_and_pictures_give_the_same_input(nb):
 def test_grayscale_lays_see_through_pictures_on_paper_of_the_other_shade(nb):
     rgba = np.zeros((2, 2, 4), np.uint8)
     rgba[0, 0] = (0, 0, 0, 255)  # Black ink, opaque, on a see-through background.
-    assert nb["grayscale"](Image.fromarray(rgba, "RGBA")).tolist() == [[0, 1], [1, 1]]
+    assert nb.grayscale(Image.fromarray(rgba, "RGBA")).tolist() == [[0, 1], [1, 1]]
     rgba[0, 0] = (255, 255, 255, 255)  # White ink: laid on black.
-    assert nb["grayscale"](Image.fromarray(rgba, "RGBA")).tolist() == [[1, 0], [0, 0]]
+    assert nb.grayscale(Image.fromarray(rgba, "RGBA")).tolist() == [[1, 0], [0, 0]]
     sixteen = Image.fromarray(np.array([[0, 32768, 65535]], np.uint16))
-    assert nb["grayscale"](sixteen) == pytest.approx(np.array([[0, 0.5, 1]]), abs=1e-4)
+    assert nb.grayscale(sixteen) == pytest.approx(np.array([[0, 0.5, 1]]), abs=1e-4)
 
 
 def test_naive_input_squeezes_the_picture_as_it_is(nb):
     picture = np.full((56, 84), 255, np.uint8)
     picture[:, :42] = 0  # Black left half, white right half.
-    squeezed = nb["naive_input"](Image.fromarray(picture))
+    squeezed = nb.naive_input(Image.fromarray(picture))
     assert squeezed.shape == (28, 28) and squeezed.dtype == np.float32
     assert squeezed[:, :13].max() == 0 and squeezed[:, 15:].min() == 1  # Pillow's bicubic filter rings at the edge.
 
@@ -189,10 +189,10 @@ def test_doubt_note_limits(nb, top, ink_share, largest_piece, pieces, left_out, 
     digit.flat[: round(ink_share * 784)] = 1.0
     digit[0, 0] += ink_share * 784 - round(ink_share * 784)  # The exact share of ink.
     measures = {"left_out": left_out, "largest_piece": largest_piece, "pieces": pieces}
-    assert nb["doubt_note"](probabilities[None], digit[None], [measures]) == note
+    assert nb.doubt_note(probabilities[None], digit[None], [measures]) == note
     # In a number, the note says which digits are unclear.
     clear = {"left_out": left_out, "largest_piece": 1.0, "pieces": 1}
-    number = nb["doubt_note"](np.stack([np.eye(10)[1], probabilities]), np.stack([digit * 0, digit]), [clear, measures])
+    number = nb.doubt_note(np.stack([np.eye(10)[1], probabilities]), np.stack([digit * 0, digit]), [clear, measures])
     assert number == note.replace("no clear digit", "no clear digit (digit 2)")
 
 
@@ -229,7 +229,7 @@ def update():
     nb = load_helpers()
     (GOLDEN / "expected").mkdir(exist_ok=True)
     for picture in PICTURES:
-        made = prepare_one(nb, nb["load_digit_image"](picture), picture.name)
+        made = prepare_one(nb, nb.load_digit_image(picture), picture.name)
         Image.fromarray(np.round(made * 255).astype(np.uint8)).save(GOLDEN / "expected" / picture.name)
         print("wrote", GOLDEN / "expected" / picture.name)
 

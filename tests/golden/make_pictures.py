@@ -33,7 +33,7 @@ def main():
     from notebook import load_helpers, mnist_data_dir
 
     nb = load_helpers()
-    _, (test_images, _) = nb["load_mnist_files"](mnist_data_dir())
+    _, (test_images, _) = nb.load_mnist_files(mnist_data_dir())
     rng = np.random.default_rng(2026)
     five = [[(92, 62), (88, 118)] + arc(118, 150, 42, 40, -120, 140)]
     drawing((240, 240), five + [[(124, 56), (176, 52)]], 12, "#202020", "white").save(HERE / "five-detached-bar.png")
@@ -42,10 +42,10 @@ def main():
     drawing((300, 300), three, 3, "#1a1a60", "#f4f1e8").save(HERE / "three-thin-pen.png")
     seven = [[(70, 70), (190, 66), (115, 215)], [(95, 140), (175, 138)]]
     drawing((260, 260), seven, 14, "#e8ece4", "#2f4a36").save(HERE / "seven-light-on-dark.png")
-    photo = nb["render_photo"](test_images[1], rng)  # A 2.
+    photo = nb.render_photo(test_images[1], rng)  # A 2.
     photo.thumbnail((240, 240))
     photo.save(HERE / "photo-2.png")
-    photo = np.asarray(nb["render_photo"](test_images[0], rng)).copy()  # A 7, on lined paper.
+    photo = np.asarray(nb.render_photo(test_images[0], rng)).copy()  # A 7, on lined paper.
     photo[photo.shape[0] // 14 :: photo.shape[0] // 7] = np.minimum(photo[photo.shape[0] // 14 :: photo.shape[0] // 7],
                                                                   (110, 140, 200))
     picture = Image.fromarray(photo)
