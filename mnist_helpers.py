@@ -320,7 +320,7 @@ def prediction_grid(indices, images, digits, confidences, labels, columns=8, tit
 def digit_evidence(model, images, labels, batch_size=500):
     """For each digit d, each pixel's ink times the gradient of the log-probability of d, averaged
     over the images of d: how much that ink adds to (or takes from) the model's belief in d."""
-    shares = []
+    labels, shares = np.asarray(labels, np.int64), []  # MNIST's labels are bytes; gather wants ints.
     for start in range(0, len(images), batch_size):
         pixels = tf.constant(images[start : start + batch_size], tf.float32)
         with tf.GradientTape() as tape:

@@ -45,7 +45,7 @@ def test_digit_evidence_is_the_ink_times_the_gradient_of_the_log_probability(nb)
     model = keras.Sequential([keras.Input(shape=(28, 28)), keras.layers.Flatten(),
                               keras.layers.Dense(10, activation="softmax")])
     images = np.random.default_rng(4).random((23, 28, 28), np.float32)
-    labels = np.arange(23) % 10
+    labels = (np.arange(23) % 10).astype(np.uint8)  # As MNIST gives them.
     w, b = (weight.numpy() for weight in model.weights)
     pixels = images.reshape(23, -1)
     scores = pixels @ w + b
