@@ -103,6 +103,7 @@ lab: $(BIN)/.installed
 ## Speed, memory and accuracy benchmarks (not tests); need /usr/bin/time (Debian package "time").
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/bench.py
+	$(BIN)/python benchmarks/convnet.py
 	$(BIN)/python benchmarks/own_images.py
 	$(BIN)/python benchmarks/read_numbers.py
 
