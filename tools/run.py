@@ -22,7 +22,7 @@ from traitlets import default
 
 
 class LocalKernelManager(KernelManager):
-    """A kernel reached through local sockets: over TCP, ipykernel warns that nothing is encrypted."""
+    """A kernel reached through local sockets: over TCP, ipykernel warns of no encryption."""
 
     @default("transport")
     def _default_transport(self):
@@ -87,13 +87,13 @@ def main():
             kernel_manager_class=LocalKernelManager,
         )
     except papermill.PapermillExecutionError as error:
-        print(f"\nStopped; the executed notebook, with the traceback: {arguments.executed}")
-        print(f"{error.ename}: {error.evalue}", file=sys.stderr)
+        print(f"\nStopped; the traceback is in {arguments.executed}", flush=True)
+        print(f"{error.ename}: {error.evalue}", file=sys.stderr, flush=True)
         return 1
     notebook = nbformat.read(arguments.executed, as_version=4)
     folders = [Path("."), model_path.parent]
     written = written_since(start, folders, ignored={arguments.executed.resolve()})
-    print("\n".join(summary(notebook, written, arguments.executed)))
+    print("\n".join(summary(notebook, written, arguments.executed)), flush=True)
     return 0
 
 
