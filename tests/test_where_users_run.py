@@ -127,9 +127,7 @@ def colab_run(tmp_path_factory, nb, mnist_dir):
     # What Colab's internet serves, already in Keras's cache: get_file downloads none of it.
     cache = tmp_path / "keras" / "datasets"
     (x_train, y_train), (x_test, y_test) = nb["load_mnist_files"](mnist_dir)
-    np.savez_compressed(
-        cache / "mnist.npz", x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test
-    )
+    np.savez(cache / "mnist.npz", x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
     for name in SAMPLES:
         shutil.copy(ROOT / "samples" / name, cache / name)
     folder = alone(tmp_path / "content")
