@@ -17,7 +17,7 @@ import sys
 
 @contextlib.contextmanager
 def silenced():
-    """Send what libraries print (their C++ code and their logs included) to the null device for a while."""
+    """Send what libraries print, their C++ code and logs included, to the null device."""
     sys.stderr.flush()
     saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
     os.dup2(null, 2)
@@ -41,14 +41,13 @@ plt.rcParams.update(
     {"figure.dpi": 100, "savefig.dpi": 100, "font.size": 11, "image.interpolation": "nearest"}
 )
 colab_files = None
-with contextlib.suppress(
-    ImportError
-):  # Only in Google Colab: lets the notebook offer files for download.
+with contextlib.suppress(ImportError):  # Only in Colab: it offers files for download.
     from google.colab import files as colab_files
 
 
 # %%
 import math
+import os
 import time
 
 import keras
@@ -232,13 +231,19 @@ check_parameters(globals())
 import gzip
 import hashlib
 
-MNIST_FILES = {  # File name as published → SHA-256 of the .gz file.
-    "train-images-idx3-ubyte.gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
-    "train-labels-idx1-ubyte.gz": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
-    "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
-    "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
-}
-GET_MNIST = "download the four from https://ossci-datasets.s3.amazonaws.com/mnist/ into a folder named in DATA_DIR"
+MNIST_FILES = dict(  # File name as published → SHA-256 of the .gz file.
+    line.split()
+    for line in """
+train-images-idx3-ubyte.gz 440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609
+train-labels-idx1-ubyte.gz 3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c
+t10k-images-idx3-ubyte.gz 8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6
+t10k-labels-idx1-ubyte.gz f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6
+""".strip().splitlines()
+)
+GET_MNIST = (
+    "download the four files from https://ossci-datasets.s3.amazonaws.com/mnist/ into a folder"
+    " and name it in DATA_DIR (or in the MNIST_DATA_DIR environment variable)"
+)
 
 
 class MnistDataError(RuntimeError):
@@ -246,7 +251,7 @@ class MnistDataError(RuntimeError):
 
 
 def read_idx(path, sha256, ndim):
-    """Read one gzip-compressed IDX file of unsigned bytes with ndim dimensions, checked on the way."""
+    """Read one gzip-compressed IDX file of unsigned bytes with ndim dimensions, checked first."""
     path = Path(path)
     if not path.is_file():
         raise MnistDataError(f"{path.name} is missing from {path.parent}: {GET_MNIST}.")
@@ -256,15 +261,14 @@ def read_idx(path, sha256, ndim):
             f"{path.name} does not match its published SHA-256 checksum (corrupted, truncated"
             f" or a different file): delete it and {GET_MNIST}."
         )
-    data = gzip.decompress(
-        raw
-    )  # IDX: 4 bytes of type, then a big-endian 32-bit size per dimension, then the bytes.
+    # IDX: 4 bytes of type, then a big-endian 32-bit size per dimension, then the bytes.
+    data = gzip.decompress(raw)
     shape = tuple(np.frombuffer(data, ">u4", count=ndim, offset=4))
     return np.frombuffer(data, np.uint8, offset=4 + 4 * ndim).reshape(shape)
 
 
 def load_mnist_files(folder):
-    """Return ((train_images, train_labels), (test_images, test_labels)), as keras.datasets.mnist.load_data()."""
+    """((train_images, train_labels), (test_images, test_labels)), as Keras's mnist.load_data()."""
     arrays = [
         read_idx(Path(folder).expanduser() / name, sha256, 3 if "images" in name else 1)
         for name, sha256 in MNIST_FILES.items()
@@ -1153,6 +1157,12 @@ class DrawingPad(anywidget.AnyWidget):
     model_input = traitlets.List().tag(sync=True)
     status = traitlets.Unicode(PAD_PROMPT).tag(sync=True)
     prompt = traitlets.Unicode(PAD_PROMPT).tag(sync=True)
+
+    def _repr_mimebundle_(self, **kwargs):
+        """The live pad where widgets run; a line of text in static views (GitHub, nbviewer)."""
+        data, metadata = super()._repr_mimebundle_(**kwargs)
+        html = "<p><i>Run the notebook to draw on the pad here.</i></p>"
+        return data | {"text/html": html}, metadata
 
     def __init__(self, model):
         if tuple(model.input_shape) != (None, 28, 28) or tuple(model.output_shape) != (None, 10):
