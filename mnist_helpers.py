@@ -976,41 +976,6 @@ def save_predictions(table, path):
 
 
 # %%
-#@title Define render_photo and naive_input: a phone photo of an MNIST digit, and a picture squeezed as it is
-# Why: to show (and test) the preparation on realistic photos whose digit is known, without a camera.
-def render_photo(digit, rng):
-    """A 28×28 MNIST digit (or several side by side) as a phone photo (an RGB PIL image): dark ink on tinted,
-    unevenly lit paper, 100–600 pixels tall, off-centre on a larger canvas, slightly blurred and noisy."""
-    digit = np.asarray(digit, np.float32) / (255 if np.max(digit) > 1 else 1)
-    size = int(rng.integers(100, 601))
-    ink = Image.fromarray(digit).resize(
-        (round(size * digit.shape[1] / digit.shape[0]), size), Image.Resampling.BICUBIC
-    )
-    ink = np.clip(np.asarray(ink), 0, 1)
-    width, height = (ink.shape[::-1] * rng.uniform(1.2, 2.0, size=2)).astype(int)
-    top, left = rng.integers(0, height - size + 1), rng.integers(0, width - ink.shape[1] + 1)
-    coverage = np.zeros((height, width), np.float32)
-    coverage[top : top + size, left : left + ink.shape[1]] = ink
-    coverage = ndimage.gaussian_filter(coverage, rng.uniform(0.3, 1.0) * size / 200)[..., None]
-    paper = rng.uniform([215, 205, 170], [255, 250, 240]).astype(np.float32)  # White to yellowish.
-    pen = rng.uniform([10, 10, 30], [70, 70, 130]).astype(np.float32)  # Black to blue.
-    angle = rng.uniform(0, 2 * np.pi)  # Light falls off across the page in some direction.
-    ramp = (
-        np.cos(angle) * np.linspace(0, 1, width)[None, :]
-        + np.sin(angle) * np.linspace(0, 1, height)[:, None]
-    )
-    light = (1 - rng.uniform(0, 0.2) * (ramp - ramp.min()) / max(np.ptp(ramp), 1e-6))[..., None]
-    pixels = (paper * (1 - coverage) + pen * coverage) * light
-    pixels += rng.standard_normal(pixels.shape, dtype=np.float32) * rng.uniform(2, 8)
-    return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))  # RGB, from the array's shape.
-
-
-def naive_input(image):
-    """A picture squeezed to 28×28 greys in [0, 1] as it is, with no preparation at all."""
-    return np.asarray(image.convert("L").resize((28, 28)), np.float32) / 255
-
-
-# %%
 #@title Define drawing_pad: draw a digit or a number, and the model reads it at the end of every stroke
 # Why: no widget library has a drawing canvas; anywidget runs this small one in Colab, JupyterLab and VS Code.
 import anywidget

@@ -126,7 +126,7 @@ def colab_run(tmp_path_factory, nb, mnist_dir):
     env["COLAB_STANDIN_LOG"] = str(tmp_path / "colab.log")
     # What Colab's internet serves, already in Keras's cache: get_file downloads none of it.
     cache = tmp_path / "keras" / "datasets"
-    (x_train, y_train), (x_test, y_test) = nb["load_mnist_files"](mnist_dir)
+    (x_train, y_train), (x_test, y_test) = nb.load_mnist_files(mnist_dir)
     np.savez(cache / "mnist.npz", x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
     for name in SAMPLES:
         shutil.copy(ROOT / "samples" / name, cache / name)
@@ -138,6 +138,7 @@ def colab_run(tmp_path_factory, nb, mnist_dir):
     return folder, nbformat.read(executed, as_version=4), result.stdout, offered
 
 
+@pytest.mark.notebook
 def test_colab_with_the_notebook_alone_runs_to_the_end_without_stderr(colab_run):
     folder, notebook, _, _ = colab_run
     last = [cell for cell in notebook.cells if cell.cell_type == "code"][-1]
@@ -146,6 +147,7 @@ def test_colab_with_the_notebook_alone_runs_to_the_end_without_stderr(colab_run)
     assert sorted(path.name for path in folder.iterdir()) == sorted(MODEL_FILES + [NOTEBOOK.name])
 
 
+@pytest.mark.notebook
 def test_colab_offers_the_h5_once_and_shows_the_pad(colab_run):
     offered = colab_run[3]
     downloads = [line for line in offered if line.startswith("download")]
@@ -153,6 +155,7 @@ def test_colab_offers_the_h5_once_and_shows_the_pad(colab_run):
     assert "enable_custom_widget_manager" in offered
 
 
+@pytest.mark.notebook
 def test_colab_with_the_notebook_alone_reads_the_repository_samples(colab_run):
     notebook = colab_run[1]
     assert cell_text(notebook, "UPLOAD = False") == (
@@ -164,6 +167,7 @@ def test_colab_with_the_notebook_alone_reads_the_repository_samples(colab_run):
         assert hard in table
 
 
+@pytest.mark.notebook
 def test_make_run_shows_progress_and_ends_with_a_summary(colab_run):
     output = colab_run[2]
     assert "Executing:" in output  # papermill's progress bar.
@@ -194,6 +198,7 @@ def test_the_summary_names_predictions_csv_when_the_run_wrote_it(tmp_path):
     assert lines[:3] == ["Test accuracy: 0.9800", "Files written:", f"  {written[0]}"]
 
 
+@pytest.mark.notebook
 def test_offline_without_a_local_copy_one_short_error_comes_last(tmp_path):
     executed = tmp_path / "executed.ipynb"
     result = run_as_make_run(alone(tmp_path / "run"), executed, offline_env(tmp_path))
@@ -213,8 +218,8 @@ def test_offline_the_samples_section_notes_it_and_renders_its_own(tmp_path, nb, 
     monkeypatch.chdir(tmp_path)
     for name in ("http_proxy", "https_proxy"):
         monkeypatch.setenv(name, NO_NETWORK)
-    monkeypatch.setattr(nb["keras"].src.backend.config, "_KERAS_DIR", str(tmp_path))
-    namespace = dict(nb)
+    monkeypatch.setattr(nb.keras.src.backend.config, "_KERAS_DIR", str(tmp_path))
+    namespace = dict(vars(nb))
     rng = np.random.default_rng(0)
     namespace |= {"x_test": rng.random((50, 28, 28)), "y_test": rng.integers(0, 10, 50)}
     output = io.StringIO()
@@ -282,6 +287,6 @@ def test_the_notebook_asks_colab_for_no_gpu():
 
 def test_the_drawing_pad_says_what_it_is_in_a_static_view(nb, untrained_model):
     """GitHub and nbviewer show the text/html; Jupyter and Colab, running widgets, the live pad."""
-    data, _ = nb["DrawingPad"](untrained_model)._repr_mimebundle_()
+    data, _ = nb.DrawingPad(untrained_model)._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in data
     assert "object at 0x" not in data["text/html"] and "pad" in data["text/html"]
