@@ -221,7 +221,7 @@ def test_offline_the_samples_section_notes_it_and_renders_its_own(tmp_path, nb, 
     monkeypatch.setattr(nb.keras.src.backend.config, "_KERAS_DIR", str(tmp_path))
     namespace = dict(vars(nb))
     rng = np.random.default_rng(0)
-    namespace |= {"x_test": rng.random((50, 28, 28)), "y_test": rng.integers(0, 10, 50)}
+    namespace |= {"test_images": rng.integers(0, 256, (50, 28, 28), np.uint8), "y_test": rng.integers(0, 10, 50)}
     output = io.StringIO()
     with monkeypatch.context() as patch:
         patch.setattr(sys, "stdout", output)
@@ -229,7 +229,7 @@ def test_offline_the_samples_section_notes_it_and_renders_its_own(tmp_path, nb, 
     lines = output.getvalue().splitlines()
     assert len(lines) == 2, lines
     assert lines[0].startswith("Could not fetch the sample photos from GitHub (")
-    assert lines[1] == "Rendered 6 sample photos from MNIST test digits"
+    assert lines[1] == "Reading 6 MNIST test digits as pictures of dark ink on white paper"
     assert len(namespace["own_paths"]) == 6 and os.listdir(tmp_path) == ["datasets"]
 
 
