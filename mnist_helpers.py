@@ -69,7 +69,7 @@ VALIDATION_SIZE = 5000  #@param {type:"integer"}
 MODEL_PATH = "mnist_digit_recognition.h5"  #@param {type:"string"}
 DATA_DIR = ""  #@param {type:"string"}
 OWN_IMAGES = ""  #@param {type:"string"}
-CONVNET_EPOCHS = 5  #@param {type:"integer"}
+CONVNET_EPOCHS = 8  #@param {type:"integer"}
 
 
 # %%
@@ -84,7 +84,7 @@ from pathlib import Path
 
 LIMITS = {  # Parameter → (smallest, largest, what is allowed); whole numbers where the largest is whole.
     "EPOCHS": (1, 10_000, "a whole number from 1 to 10,000, such as 10"),
-    "CONVNET_EPOCHS": (0, 10_000, "a whole number from 0 (no convnet) to 10,000, such as 5"),
+    "CONVNET_EPOCHS": (0, 10_000, "a whole number from 0 (no convnet) to 10,000, such as 8"),
     "BATCH_SIZE": (1, 60_000, "a whole number from 1 to 60,000, such as 512"),
     "SEED": (0, 2**32 - 1, "a whole number from 0 to 4,294,967,295, such as 42"),
     "VALIDATION_SIZE": (0, 59_999, "a whole number from 0 to 59,999, such as 5000"),
