@@ -9,9 +9,9 @@ tracing), one right after the other, so that both see the same load on a shared 
 order of the two alternates from seed to seed. The time is that of `model.fit` alone; the
 accuracy is measured on the 10,000 test images.
 
-- The notebook's convnet: `build_convnet()` and `CONVNET_SETTINGS` below, trained the notebook's
-  way (the first 55,000 training images, the last 5,000 as validation, float32 inputs of shape
-  (N, 28, 28), Adam with a warm-up then a cosine decay, one call into TensorFlow per epoch).
+- The notebook's convnet: built and trained by the notebook's own two cells (the `Sequential`
+  cell and the training cell), on the notebook's data (the first 55,000 training images, the
+  last 5,000 as validation, float32 inputs of shape (N, 28, 28)), for its 8 epochs.
 - The baseline: keras-io's `mnist_convnet` as published: two 3×3 convolutions of 32 and 64
   channels, Adam with its defaults, batches of 128, 15 epochs, `validation_split=0.1` of all
   60,000 training images.
@@ -26,7 +26,7 @@ Needs the four original MNIST .gz files, in `--data-dir` or in the folder MNIST_
 """
 
 import argparse
-import gzip
+import contextlib
 import json
 import math
 import os
@@ -36,35 +36,7 @@ import sys
 import time
 from pathlib import Path
 
-# ===== The recipe to copy into the notebook: the model and its training settings. ==============
-
-CONVNET_SETTINGS = {
-    "epochs": 8,
-    "batch_size": 256,
-    "peak_learning_rate": 0.004,  # The top of the schedule, reached after the warm-up.
-    "warmup_fraction": 0.1,  # The share of all training steps spent warming up.
-    "start_fraction": 1 / 20,  # The warm-up starts at this share of the peak rate.
-}
-
-
-def build_convnet(keras):
-    """The notebook's convnet: a strided 5×5 convolution, a 3×3 one, pooling, then the digits.
-
-    The first convolution moves two pixels at a time, so every later layer sees a quarter of the
-    pixels that keras-io's convnet works on: most of the saving in training time.
-    """
-    return keras.Sequential([
-        keras.Input(shape=(28, 28)),
-        keras.layers.Reshape((28, 28, 1)),  # One grey channel per image.
-        keras.layers.Conv2D(32, 5, strides=2, activation="relu"),  # 12×12×32
-        keras.layers.Conv2D(64, 3, activation="relu"),  # 10×10×64
-        keras.layers.MaxPooling2D(2),  # 5×5×64
-        keras.layers.Flatten(),
-        keras.layers.Dropout(0.5),
-        keras.layers.Dense(10, activation="softmax"),
-    ])
-
-# ===== End of the recipe. =======================================================================
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results.json"
@@ -73,52 +45,12 @@ DEFAULT_SEEDS = (0, 1, 2)
 VALIDATION_SIZE = 5_000  # The notebook holds out the last 5,000 training images.
 EVALUATION_BATCH_SIZE = 1_000
 IMAGE_SIDE = 28
-IMAGES_HEADER_BYTES = 16  # IDX images: magic number, count, rows, columns.
-LABELS_HEADER_BYTES = 8  # IDX labels: magic number, count.
-IMAGES_MAGIC = 2051
-LABELS_MAGIC = 2049
+CONVNET_EPOCHS = 8  # The notebook's default (its parameters cell).
 
 # keras-io's mnist_convnet, as published.
 BASELINE_EPOCHS = 15
 BASELINE_BATCH_SIZE = 128
 BASELINE_VALIDATION_SPLIT = 0.1
-
-MNIST_FILES = {
-    "train_images": "train-images-idx3-ubyte.gz",
-    "train_labels": "train-labels-idx1-ubyte.gz",
-    "test_images": "t10k-images-idx3-ubyte.gz",
-    "test_labels": "t10k-labels-idx1-ubyte.gz",
-}
-
-
-# --- Reading MNIST from its original files. -----------------------------------------------------
-
-
-def read_idx(path, header_bytes, magic):
-    """The items of one gzipped IDX file as a flat uint8 array, after checking its header."""
-    with gzip.open(path, "rb") as stream:
-        content = stream.read()
-    found_magic = int.from_bytes(content[:4], "big")
-    if found_magic != magic:
-        sys.exit(f"{path} is not an MNIST IDX file (magic number {found_magic}, not {magic}).")
-    import numpy as np
-
-    return np.frombuffer(content, dtype=np.uint8, offset=header_bytes)
-
-
-def load_mnist(data_dir):
-    """Training and test images as float32 in [0, 1] of shape (N, 28, 28), labels as uint8."""
-    folder = Path(data_dir)
-    images = {}
-    for part in ("train", "test"):
-        pixels = read_idx(folder / MNIST_FILES[f"{part}_images"], IMAGES_HEADER_BYTES,
-                          IMAGES_MAGIC)
-        labels = read_idx(folder / MNIST_FILES[f"{part}_labels"], LABELS_HEADER_BYTES,
-                          LABELS_MAGIC)
-        pictures = pixels.reshape(-1, IMAGE_SIDE, IMAGE_SIDE).astype("float32") / 255
-        images[part] = (pictures, labels)
-    return images["train"], images["test"]
-
 
 # --- Workers: each trains one recipe at one seed in a fresh process, and prints one JSON line. --
 
@@ -134,31 +66,29 @@ def start_seeded(seed):
     return keras
 
 
+def load_mnist(data_dir):
+    """Training and test images as float32 in [0, 1] of shape (N, 28, 28), by the notebook's reader."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from notebook import load_helpers
+
+    (train_images, train_labels), (test_images, test_labels) = load_helpers().load_mnist_files(data_dir)
+    return (train_images / np.float32(255), train_labels), (test_images / np.float32(255), test_labels)
+
+
 def train_convnet(seed, data_dir):
-    """Train the notebook's convnet; return its fit time and test accuracy."""
+    """Train the convnet with the notebook's own two cells; return its fit time and test accuracy."""
     keras = start_seeded(seed)
+    from notebook import code_cell, exec_cell
+
     (x_train_full, y_train_full), (x_test, y_test) = load_mnist(data_dir)
     split = len(x_train_full) - VALIDATION_SIZE
-    x_train, y_train = x_train_full[:split], y_train_full[:split]
-    x_val, y_val = x_train_full[split:], y_train_full[split:]
-
-    settings = CONVNET_SETTINGS
-    epochs, peak = settings["epochs"], settings["peak_learning_rate"]
-    steps_per_epoch = math.ceil(len(x_train) / settings["batch_size"])
-    warmup_steps = int(epochs * steps_per_epoch * settings["warmup_fraction"])
-    learning_rate = keras.optimizers.schedules.CosineDecay(
-        peak * settings["start_fraction"], warmup_target=peak, warmup_steps=warmup_steps,
-        decay_steps=epochs * steps_per_epoch - warmup_steps)
-
-    model = build_convnet(keras)
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"],
-                  steps_per_execution=steps_per_epoch)
-    start = time.perf_counter()
-    model.fit(x_train, y_train, batch_size=settings["batch_size"], epochs=epochs,
-              validation_data=(x_val, y_val), verbose=0)
-    fit_seconds = time.perf_counter() - start
-    return finish(model, fit_seconds, x_test, y_test)
+    namespace = {"keras": keras, "math": math, "time": time, "VALIDATION_SIZE": VALIDATION_SIZE,
+                 "CONVNET_EPOCHS": CONVNET_EPOCHS, "x_train": x_train_full[:split],
+                 "y_train": y_train_full[:split], "x_val": x_train_full[split:], "y_val": y_train_full[split:]}
+    with contextlib.redirect_stdout(sys.stderr):  # model.summary() and the epochs' lines.
+        exec_cell(code_cell("convnet = keras.Sequential("), namespace)
+        exec_cell(code_cell("convnet_seconds = time.perf_counter() - start"), namespace)
+    return finish(namespace["convnet"], namespace["convnet_seconds"], x_test, y_test)
 
 
 def train_baseline(seed, data_dir):
@@ -232,7 +162,7 @@ def measure(seeds, data_dir):
         "convnet_baseline_fit_seconds_per_seed": baseline_seconds,
         "convnet_seeds": list(seeds),
         "convnet_weights": runs["convnet"][0]["weights"],
-        "convnet_recipe": CONVNET_SETTINGS,
+        "convnet_epochs": CONVNET_EPOCHS,
     }
 
 
