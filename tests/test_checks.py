@@ -380,7 +380,7 @@ def test_a_run_expected_to_take_over_an_hour_says_so_before_training(nb, default
 
 
 def test_write_atomically_writes_through_a_symbolic_link(nb, tmp_path, model_stub):
-    """The link stays a link, its target gets the new file (renamed in its folder), nothing is left."""
+    """The link stays a link; its target gets the new file (renamed in its folder); nothing is left."""
     (tmp_path / "drive").mkdir()
     (tmp_path / "drive" / "model.h5").write_bytes(b"the old model")
     (tmp_path / "model.h5").symlink_to(tmp_path / "drive" / "model.h5")
@@ -392,7 +392,7 @@ def test_write_atomically_writes_through_a_symbolic_link(nb, tmp_path, model_stu
 
 
 def test_write_atomically_patches_no_global(nb, tmp_path):
-    """Issue 27: product code must not patch the process-wide tempfile.tempdir (it did, with mock)."""
+    """Issue 27: product code must not patch the process-wide tempfile.tempdir (it did)."""
     before, seen = nb["tempfile"].tempdir, []
     nb["write_atomically"](
         tmp_path / "model.h5",
