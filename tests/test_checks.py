@@ -304,9 +304,8 @@ def test_a_model_path_that_is_a_symbolic_link_is_refused_naming_its_target(
     with pytest.raises(nb["ParameterError"]) as caught:
         nb["check_parameters"](parameters_in(tmp_path, defaults))
     assert str(caught.value) == (
-        f"MODEL_PATH: '{tmp_path / linked}' is a symbolic link (to"
-        f" '{tmp_path / 'drive' / linked}'); set MODEL_PATH to a path in the folder it"
-        " points to, to save the model there."
+        f"MODEL_PATH: '{tmp_path / linked}' is a symbolic link to"
+        f" '{tmp_path / 'drive' / linked}': set MODEL_PATH there."
     )
 
 
@@ -343,8 +342,8 @@ def test_a_working_folder_that_cannot_take_predictions_csv_is_refused_before_tra
     nb["check_parameters"](parameters)  # Without OWN_IMAGES, nothing is written there.
     with pytest.raises(
         nb["ParameterError"],
-        match=r"^OWN_IMAGES names a folder, but predictions\.csv cannot be "
-        r"written in the working folder '.*'",
+        match=r"^OWN_IMAGES: predictions\.csv cannot be written in the working folder '.*'; run"
+        r" the notebook in a folder you can write in\.$",
     ):
         nb["check_parameters"](parameters | {"OWN_IMAGES": "pictures"})
     (tmp_path / "one.png").write_bytes(b"")
