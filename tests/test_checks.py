@@ -383,7 +383,7 @@ def test_a_long_run_says_how_long_before_training(nb, defaults, changes, unit, c
 
 
 def test_write_atomically_writes_through_a_symbolic_link(nb, tmp_path, model_stub):
-    """The link stays a link; its target gets the new file (renamed in its folder); nothing is left."""
+    """The link stays a link; its target gets the new file (renamed beside it); nothing is left."""
     (tmp_path / "drive").mkdir()
     (tmp_path / "drive" / "model.h5").write_bytes(b"the old model")
     (tmp_path / "model.h5").symlink_to(tmp_path / "drive" / "model.h5")
