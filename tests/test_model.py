@@ -181,12 +181,12 @@ def test_the_save_cell_in_view_keeps_the_previous_file_when_the_save_fails(nb, m
                 file.write(b"half a model")
             raise OSError(28, "No space left on device")
 
-    namespace = {"Path": nb["Path"], "MODEL_PATH": str(tmp_path / "model.h5")}
+    namespace = {"Path": nb.Path, "MODEL_PATH": str(tmp_path / "model.h5")}
     with pytest.raises(OSError, match="No space left"):
         exec(cell.source, namespace | {"model": FullDisk()})
     assert (tmp_path / "model.keras").read_bytes() == b"the previous model"
     exec(cell.source, namespace | {"model": model})
-    reloaded = nb["keras"].models.load_model(tmp_path / "model.keras")
+    reloaded = nb.keras.models.load_model(tmp_path / "model.keras")
     images = np.random.default_rng(4).random((10, 28, 28), np.float32)
     assert np.array_equal(predictions(reloaded, images), predictions(model, images))
     assert [path.name for path in tmp_path.iterdir()] == ["model.keras"]
