@@ -8,7 +8,7 @@ import pytest
 from notebook import run_notebook, run_until_evaluated
 
 PARAMETERS = ["EPOCHS", "BATCH_SIZE", "LEARNING_RATE", "SEED", "VALIDATION_SIZE", "MODEL_PATH", "DATA_DIR",
-              "OWN_IMAGES"]
+              "OWN_IMAGES", "CONVNET_EPOCHS"]
 
 
 @pytest.fixture

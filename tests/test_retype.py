@@ -10,7 +10,6 @@ import builtins
 import re
 
 import nbformat
-import pytest
 from notebook import NOTEBOOK
 
 CELLS = [cell for cell in nbformat.read(NOTEBOOK, as_version=4).cells if cell.cell_type == "code"]
@@ -94,11 +93,6 @@ def test_the_visible_cells_up_to_the_save_use_only_visible_names():
     assert undefined_names(CELLS[: save_cell_index()]) == {}
 
 
-@pytest.mark.xfail(
-    reason="the save cell calls folded helpers until it shows model.save(...) itself"
-    " (the save cell's change for issue 30 is another engineer's)",
-    strict=False,
-)
 def test_the_visible_save_cell_uses_only_visible_names():
     assert undefined_names(CELLS[: save_cell_index() + 1]) == {}
 
