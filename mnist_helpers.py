@@ -359,25 +359,6 @@ def prediction_grid(indices, images, digits, confidences, labels, columns=8, tit
 
 
 # %%
-#@title Define digit_evidence: each pixel's share of the model's confidence in each digit
-# Why: Keras has no attribution call; input × gradient from tf.GradientTape works for any model.
-def digit_evidence(model, images, labels, batch_size=500):
-    """For each digit d, each pixel's ink times the gradient of the log-probability of d, averaged
-    over the images of d: how much that ink adds to (or takes from) the model's belief in d."""
-    labels, shares = np.asarray(labels, np.int64), []  # MNIST's labels are bytes; gather wants ints.
-    for start in range(0, len(images), batch_size):
-        pixels = tf.constant(images[start : start + batch_size], tf.float32)
-        with tf.GradientTape() as tape:
-            tape.watch(pixels)
-            probabilities = model(pixels, training=False)
-            right = tf.gather(probabilities, labels[start : start + batch_size], batch_dims=1)
-            log_right = tf.math.log(right + 1e-12)  # Finite even where the model says 0.
-        shares.append((pixels * tape.gradient(log_right, pixels)).numpy())
-    shares = np.concatenate(shares)
-    return np.array([shares[labels == digit].mean(axis=0) for digit in range(10)])
-
-
-# %%
 #@title Define write_atomically and save_h5: safe saves, and an .h5 that Keras 3 and tf-keras 2 load
 # Why: a save that fails half-way must keep the old file; Keras 3's .h5 uses names tf-keras 2 lacks.
 import json
@@ -444,6 +425,25 @@ def save_h5(model, path):
             )
 
     return write_atomically(path, write)
+
+
+# %%
+#@title Define digit_evidence: each pixel's share of the model's confidence in each digit
+# Why: Keras has no attribution call; input × gradient from tf.GradientTape works for any model.
+def digit_evidence(model, images, labels, batch_size=500):
+    """For each digit d, each pixel's ink times the gradient of the log-probability of d, averaged
+    over the images of d: how much that ink adds to (or takes from) the model's belief in d."""
+    labels, shares = np.asarray(labels, np.int64), []  # MNIST's labels are bytes; gather wants ints.
+    for start in range(0, len(images), batch_size):
+        pixels = tf.constant(images[start : start + batch_size], tf.float32)
+        with tf.GradientTape() as tape:
+            tape.watch(pixels)
+            probabilities = model(pixels, training=False)
+            right = tf.gather(probabilities, labels[start : start + batch_size], batch_dims=1)
+            log_right = tf.math.log(right + 1e-12)  # Finite even where the model says 0.
+        shares.append((pixels * tape.gradient(log_right, pixels)).numpy())
+    shares = np.concatenate(shares)
+    return np.array([shares[labels == digit].mean(axis=0) for digit in range(10)])
 
 
 # %%
