@@ -254,3 +254,15 @@ def test_benchmarks_and_tools_ask_the_notebook_only_for_names_it_defines():
     for path in [*ROOT.glob("benchmarks/*.py"), *ROOT.glob("tools/*.py"), *ROOT.glob("tests/*.py")]:
         asked = set(re.findall(r"\bnb\.(\w+)", path.read_text()))
         assert asked <= defined, f"{path.relative_to(ROOT)} asks for {sorted(asked - defined)}"
+
+
+def test_question_4s_answer_reads_its_figures_from_the_stored_table():
+    """The answer names the epoch and quotes the curves table of the stored run, not an older one."""
+    answer = next(cell.source for cell in STORED.cells if cell.source.startswith("**Question 4."))
+    curves = next(cell for cell in CODE_CELLS if cell.source.startswith("curves = pd.DataFrame"))
+    table = "".join(output["data"]["text/plain"] for output in curves.outputs if "data" in output)
+    rows = {line.split()[0]: line.split()[1:] for line in table.splitlines() if line[:1].isdigit()}
+    best = max(rows, key=lambda epoch: float(rows[epoch][2]))  # The highest validation accuracy.
+    assert f"epoch {best} ({100 * float(rows[best][2]):.2f} %)" in answer, (best, rows[best])
+    quoted = re.findall(r"\b0\.\d{4}\b", answer)
+    assert quoted and all(any(value in row for row in rows.values()) for value in quoted), quoted
