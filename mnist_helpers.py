@@ -1038,59 +1038,44 @@ import anywidget
 import traitlets
 
 PAD_PROMPT = "Draw a digit, or a number, with the mouse, a finger or a pen."
-# The pad sends a PNG of some kilobytes: anything far larger is refused at once, ...
-PAD_MAX_BYTES = 1_000_000
-PAD_MAX_SIDE = 1000  # ... and so is a PNG that declares a picture far larger than the canvas.
+PAD_MAX_BYTES = 1_000_000  # A drawing's PNG has some kilobytes: far more is refused, and so
+PAD_MAX_SIDE = 1000  # is a PNG that declares a picture far larger than the canvas.
 PAD_MAX_DIGITS = 12  # The pad answers at most as many digits as it can show.
 
 PAD_ESM = r"""
-// A felt pen: about 2.5 pixels once a digit is scaled to 20 pixels.
-const WIDTH = 560, HEIGHT = 280, PEN = 18;
+const WIDTH = 560, HEIGHT = 280, PEN = 18;  // A felt pen: 2.5 pixels in a 20-pixel digit.
 
 function render({ model, el }) {
   el.classList.add("mnist-pad");
-  el.innerHTML = `<div class="mnist-pad-drawing">
-      <canvas class="mnist-pad-canvas" width="${WIDTH}" height="${HEIGHT}"
-        aria-label="Drawing pad"></canvas>
-      <button class="mnist-pad-clear" type="button">Clear</button></div>
-    <div class="mnist-pad-answer">
-      <div class="mnist-pad-digit"></div><div class="mnist-pad-status"></div>
-      <div class="mnist-pad-bars"></div>
-      <figure class="mnist-pad-input"><div></div>
-        <figcaption>what the model sees (28×28)</figcaption></figure></div>`;
-  const pad = el.querySelector(".mnist-pad-canvas"), ink = pad.getContext("2d");
-  const inputs = el.querySelector(".mnist-pad-input div");
-  const bars = el.querySelector(".mnist-pad-bars");
-  bars.innerHTML = [...Array(10).keys()].map((digit) => `<div class="mnist-pad-bar">
-    <span>${digit}</span><div class="mnist-pad-track"><div class="mnist-pad-fill"></div></div>
-    <span class="mnist-pad-percent"></span></div>`).join("");
-  // Strokes are counted across every view of this pad: answers to strokes before the last Clear
-  // are stale.
+  el.innerHTML = `<div><canvas class="mnist-pad-canvas" width="${WIDTH}" height="${HEIGHT}"
+      aria-label="Drawing pad"></canvas><br><button class="mnist-pad-clear">Clear</button></div>
+    <div class="mnist-pad-answer"><div class="mnist-pad-digit"></div>
+      <div class="mnist-pad-status"></div><table class="mnist-pad-bars"></table>
+      <small>what the model sees (28×28)</small><div class="mnist-pad-input"></div></div>`;
+  const pad = el.querySelector("canvas"), ink = pad.getContext("2d");
+  const bars = el.querySelector("table");
+  // Strokes are counted over all views of this pad: answers from before the last Clear are stale.
   let stroke = model.get("stroke"), cleared = stroke, pointer = null, last = null;
 
+  Object.assign(ink, { strokeStyle: "#111", lineWidth: PEN, lineCap: "round", lineJoin: "round" });
   function blank() {
     ink.fillStyle = "#fff";
     ink.fillRect(0, 0, WIDTH, HEIGHT);
-    Object.assign(ink, { fillStyle: "#111", strokeStyle: "#111", lineWidth: PEN,
-                         lineCap: "round", lineJoin: "round" });
+    ink.fillStyle = "#111";
   }
 
   function show({ answered, digits, probabilities, percents, model_input, status }) {
     if (answered < cleared) return;
-    el.querySelector(".mnist-pad-digit").textContent = digits.length ? digits.join("") : "?";
+    el.querySelector(".mnist-pad-digit").textContent = digits.join("") || "?";
     el.querySelector(".mnist-pad-status").textContent = status;
-    el.classList.toggle("mnist-pad-empty", !digits.length);
-    // The ten probabilities of one digit; a number's digits are in the status.
+    // The ten probabilities of one digit, as the kernel wrote them; a number's are in the status.
+    const one = digits.length === 1;
     bars.hidden = digits.length > 1;
-    bars.querySelectorAll(".mnist-pad-bar").forEach((bar, index) => {
-      const one = digits.length === 1, p = one ? probabilities[0][index] : 0;
-      bar.querySelector(".mnist-pad-fill").style.width = `${(100 * p).toFixed(1)}%`;
-      // The kernel's text (confidence_text): a hesitation never shows as 100%.
-      bar.querySelector(".mnist-pad-percent").textContent = one ? percents[0][index] : "";
-      bar.classList.toggle("mnist-pad-chosen", index === digits[0]);
-    });
-    // Each digit's 28×28 input, left to right.
-    inputs.replaceChildren(...model_input.map((pixels) => {
+    bars.innerHTML = [...Array(10).keys()].map((index) => `<tr
+      class="${one && index === digits[0] ? "mnist-pad-chosen" : ""}"><td>${index}</td>
+      <td><meter value="${one ? probabilities[0][index] : 0}"></meter></td>
+      <td class="mnist-pad-percent">${one ? percents[0][index] : ""}</td></tr>`).join("");
+    el.querySelector(".mnist-pad-input").replaceChildren(...model_input.map((pixels) => {
       const canvas = Object.assign(document.createElement("canvas"), { width: 28, height: 28 });
       const rgba = pixels.flat().flatMap((grey) => [grey, grey, grey, 255]);
       canvas.getContext("2d").putImageData(new ImageData(Uint8ClampedArray.from(rgba), 28), 0, 0);
@@ -1112,7 +1097,7 @@ function render({ model, el }) {
     return [x * WIDTH / pad.clientWidth, y * HEIGHT / pad.clientHeight];
   }
 
-  pad.addEventListener("pointerdown", (event) => {
+  pad.onpointerdown = (event) => {
     if (pointer !== null || event.button !== 0) return;
     event.preventDefault();
     pad.setPointerCapture((pointer = event.pointerId));
@@ -1120,10 +1105,9 @@ function render({ model, el }) {
     ink.beginPath();
     ink.arc(last[0], last[1], PEN / 2, 0, 2 * Math.PI);
     ink.fill();
-  });
-  pad.addEventListener("pointermove", (event) => {
+  };
+  pad.onpointermove = (event) => {
     if (event.pointerId !== pointer) return;
-    event.preventDefault();
     const coalesced = event.getCoalescedEvents?.() ?? [];
     for (const each of coalesced.length ? coalesced : [event]) {
       ink.beginPath();
@@ -1131,21 +1115,19 @@ function render({ model, el }) {
       ink.lineTo(...(last = point(each)));
       ink.stroke();
     }
-  });
-  const up = (event) => {
+  };
+  pad.onpointerup = pad.onpointercancel = (event) => {
     if (event.pointerId !== pointer) return;
     pointer = null;
-    // toDataURL, not toBlob: Chromium may put toBlob's encoding off for a second after mouse input.
+    // toDataURL, not toBlob: Chromium may delay toBlob by a second after mouse input.
     const png = atob(pad.toDataURL("image/png").split(",")[1]);
     send(new DataView(Uint8Array.from(png, (character) => character.charCodeAt(0)).buffer));
   };
-  ["pointerup", "pointercancel"].forEach((type) => pad.addEventListener(type, up));
-  el.querySelector(".mnist-pad-clear").addEventListener("click", () => {
+  el.querySelector("button").onclick = () => {
     blank();
     cleared = send(null);  // Shown at once, without waiting for the kernel, which answers the same.
-    show({ answered: cleared, digits: [], probabilities: [], percents: [], model_input: [],
-           status: model.get("prompt") });
-  });
+    show({ answered: cleared, digits: [], model_input: [], status: model.get("prompt") });
+  };
   const names = ["answered", "digits", "probabilities", "percents", "model_input", "status"];
   const update = () => show(Object.fromEntries(names.map((name) => [name, model.get(name)])));
   blank();
@@ -1158,47 +1140,31 @@ export default { render };
 """
 
 PAD_CSS = """
-.mnist-pad { display: inline-flex; flex-wrap: wrap; gap: 16px; padding: 8px;
-  font-family: sans-serif; }
-.mnist-pad-drawing, .mnist-pad-answer { display: flex; flex-direction: column; gap: 6px; }
-.mnist-pad-canvas { width: 560px; height: 280px; border: 1px solid #888; touch-action: none;
-  cursor: crosshair; }
-.mnist-pad-clear { align-self: flex-start; padding: 4px 16px; }
+.mnist-pad { display: flex; flex-wrap: wrap; gap: 16px; font-family: sans-serif; }
+.mnist-pad canvas { border: 1px solid #888; touch-action: none; }
 .mnist-pad-answer { width: 220px; }
 .mnist-pad-digit { font-size: 56px; font-weight: bold; }
-.mnist-pad-empty .mnist-pad-digit { opacity: 0.35; }
-.mnist-pad-status { font-size: 13px; min-height: 2.6em; }
-.mnist-pad-percent { width: 3.6em; text-align: right; }
-.mnist-pad-bar { display: flex; align-items: center; gap: 6px; font-size: 12px; }
-.mnist-pad-chosen { font-weight: 700 }
-.mnist-pad-track { flex: 1; height: 10px; background: rgba(128, 128, 128, 0.2); }
-.mnist-pad-input { margin: 0; }
-.mnist-pad-fill { height: 100%; width: 0; background: #8a8a8a; }
-.mnist-pad-chosen .mnist-pad-fill { background: red; }
-.mnist-pad-input canvas { width: 84px; height: 84px; image-rendering: pixelated;
-  border: 1px solid #888; margin: 2px; }
+.mnist-pad-status { min-height: 2.6em; }
+.mnist-pad-chosen { font-weight: bold; }
+.mnist-pad-percent { text-align: right; }
+.mnist-pad-input canvas { width: 84px; image-rendering: pixelated; }
 """
 
 
 class DrawingPad(anywidget.AnyWidget):
-    """A canvas to draw digits on. The page sends each stroke's drawing as PNG bytes; the kernel
-    answers with the digits read, left to right, and for each its probabilities (as numbers and
-    as text), its 28×28 input (0–255 greys), and a status."""
-
     _esm, _css = PAD_ESM, PAD_CSS
     # The page has the drawing already: it is not echoed back.
-    drawing = traitlets.Any(None, allow_none=True).tag(sync=True, echo_update=False)
-    stroke = traitlets.Int(0).tag(sync=True)  # Counts the page's strokes; `answered`: the one read.
-    answered = traitlets.Int(0).tag(sync=True)
-    digits = traitlets.List(traitlets.Int()).tag(sync=True)
-    probabilities = traitlets.List(traitlets.List(traitlets.Float())).tag(sync=True)
-    percents = traitlets.List(traitlets.List(traitlets.Unicode())).tag(sync=True)
+    drawing = traitlets.Any().tag(sync=True, echo_update=False)
+    stroke = traitlets.Int().tag(sync=True)  # Counts the page's strokes; `answered`: the one read.
+    answered = traitlets.Int().tag(sync=True)
+    digits = traitlets.List().tag(sync=True)
+    probabilities = traitlets.List().tag(sync=True)
+    percents = traitlets.List().tag(sync=True)
     model_input = traitlets.List().tag(sync=True)
     status = traitlets.Unicode(PAD_PROMPT).tag(sync=True)
     prompt = traitlets.Unicode(PAD_PROMPT).tag(sync=True)
 
-    def _repr_mimebundle_(self, **kwargs):
-        """The live pad where widgets run; a line of text in static views (GitHub, nbviewer)."""
+    def _repr_mimebundle_(self, **kwargs):  # A line of text in static views (GitHub, nbviewer).
         data, metadata = super()._repr_mimebundle_(**kwargs)
         html = "<p><i>Run the notebook to draw on the pad here.</i></p>"
         return data | {"text/html": html}, metadata
@@ -1211,13 +1177,10 @@ class DrawingPad(anywidget.AnyWidget):
             )
         super().__init__()
         self.model = model
-        # Warm the model up now, not on the first stroke.
-        model(np.zeros((1, 28, 28), np.float32), training=False)
+        model(np.zeros((1, 28, 28), np.float32), training=False)  # Warm up before the first stroke.
 
-    # Every stroke, even one that leaves the drawing as it was (a tap on ink).
-    @traitlets.observe("stroke")
+    @traitlets.observe("stroke")  # Every stroke, even one that leaves the drawing as it was.
     def _read(self, change):
-        """Answer the drawing; never raise (a kernel cannot report errors to the page)."""
         state = dict(digits=[], probabilities=[], percents=[], model_input=[], status=PAD_PROMPT)
         try:
             if self.drawing:  # PNG bytes; nothing after a Clear.
@@ -1246,30 +1209,23 @@ class DrawingPad(anywidget.AnyWidget):
                 )
                 state = {
                     "digits": digits,
-                    "probabilities": np.round(probabilities.astype(float), 4).tolist(),
+                    "probabilities": probabilities.round(4).tolist(),
                     "percents": [list(map(confidence_text, p)) for p in probabilities],
                     "model_input": np.round(inputs * 255).astype(int).tolist(),
                     "status": f"Read as {read}." + (f" Note: {note}." if note else ""),
                 }
-        except DigitImageError as error:
-            if "no ink" not in error.reason:  # An empty pad is no error: the prompt says it all.
-                state["status"] = (
-                    f"Draw a digit: the pad's drawing could not be read ({error.reason})."
-                )
-        except Exception as error:
-            state["status"] = (
-                f"Draw a digit: the drawing could not be read ({type(error).__name__})."
-            )
+        except Exception as error:  # Never raise: a kernel cannot report errors to the page.
+            reason = getattr(error, "reason", type(error).__name__)
+            if "no ink" not in reason:  # An empty pad is no error: the prompt says it all.
+                state["status"] = f"Draw a digit: the drawing could not be read ({reason})."
         with self.hold_sync():  # One message to the page.
             for name, value in (state | {"answered": change.new}).items():
                 self.set_trait(name, value)
 
 
 def drawing_pad(model):
-    """A drawing pad that reads digits with model: a Keras model, or the path of a saved .keras or
-    .h5 file."""
-    # Only in Google Colab: third-party widgets need its widget manager.
-    with contextlib.suppress(ImportError):
+    """A drawing pad that reads digits with model: a Keras model or a saved .keras or .h5 file."""
+    with contextlib.suppress(ImportError):  # In Colab, third-party widgets need its widget manager.
         from google.colab import output
 
         output.enable_custom_widget_manager()

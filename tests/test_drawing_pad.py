@@ -233,7 +233,7 @@ def test_the_pad_answers_no_more_digits_than_it_can_show(nb, untrained_model, mo
         np.zeros((many, 28, 28), np.float32),
         [{"pieces": 1, "largest_piece": 1.0, "left_out": 0}] * many,
     )
-    monkeypatch.setitem(nb, "prepare_digits", lambda image, name: found)
+    monkeypatch.setattr(nb, "prepare_digits", lambda image, name: found)
     send_from_page(pad, png(canvas(ONE)), stroke=1)
     assert_draw_a_digit(pad)
     assert f"{many} marks, more than the {many - 1} digits the pad shows" in pad.status, pad.status
@@ -250,7 +250,7 @@ def test_the_pad_shows_the_kernels_confidence_text(nb, untrained_model):
 
 def test_one_rounding_rule_for_the_table_the_figures_and_the_pad(nb, untrained_model, monkeypatch):
     """Change the one rule, and every place that shows a confidence follows it."""
-    monkeypatch.setitem(nb, "rounded_down", lambda confidence, places=4: 0.5)
+    monkeypatch.setattr(nb, "rounded_down", lambda confidence, places=4: 0.5)
     assert nb.confidence_text(0.97) == "50.0%"
     table, _ = nb.recognize_files(untrained_model, [("one", canvas(ONE))])
     assert list(table.confidence) == [0.5]
