@@ -82,49 +82,37 @@ import re
 import stat
 import tempfile
 
-LIMITS = {  # Parameter → (smallest, largest, what is allowed); whole numbers if the largest is.
-    "EPOCHS": (1, 10_000, "a whole number from 1 to 10,000, such as 10"),
-    "CONVNET_EPOCHS": (0, 10_000, "a whole number from 0 (no convnet) to 10,000, such as 8"),
-    "BATCH_SIZE": (1, 60_000, "a whole number from 1 to 60,000, such as 512"),
-    "SEED": (0, 2**32 - 1, "a whole number from 0 to 4,294,967,295, such as 42"),
-    "VALIDATION_SIZE": (0, 59_999, "a whole number from 0 to 59,999, such as 5000"),
-    "LEARNING_RATE": (1e-12, 1.0, "a number above 0 and at most 1, such as 0.015"),
+LIMITS = {  # Parameter → (smallest, largest, an example); whole numbers if the largest is.
+    "EPOCHS": (1, 10_000, 10),
+    "CONVNET_EPOCHS": (0, 10_000, "8 (0: no convnet)"),
+    "BATCH_SIZE": (1, 60_000, 512),
+    "SEED": (0, 2**32 - 1, 42),
+    "VALIDATION_SIZE": (0, 59_999, 5000),
+    "LEARNING_RATE": (1e-12, 1.0, 0.015),
 }
-# A training step's time on a 2-core CPU: about 2.5 ms, plus 2.5 µs an image in the batch.
-STEP_SECONDS, IMAGE_SECONDS = 2.5e-3, 2.5e-6
+KINDS = {stat.S_IFREG: "a regular file", stat.S_IFDIR: "a folder", stat.S_IFCHR: "a device",
+         stat.S_IFBLK: "a device", stat.S_IFIFO: "a named pipe (FIFO)"}
 
 
 class ParameterError(ValueError):
-    """Unusable parameters or paths: the message names each, the value given, what is allowed."""
+    """Unusable parameters or paths, each named with its value and what is allowed."""
 
 
 def file_kind(path):
     """What path is: "a regular file", "a folder", "missing", "a named pipe (FIFO)", ..."""
     try:
-        mode = os.stat(path).st_mode
+        return KINDS.get(stat.S_IFMT(os.stat(path).st_mode), "not a regular file")
     except FileNotFoundError:
         return "a broken link" if os.path.islink(path) else "missing"
     except OSError as error:  # A folder on the way that cannot be searched, a loop of links, ...
         return f"out of reach ({error.strerror.lower()})"
-    kinds = {
-        stat.S_ISREG: "a regular file",
-        stat.S_ISDIR: "a folder",
-        stat.S_ISFIFO: "a named pipe (FIFO)",
-        stat.S_ISCHR: "a device",
-        stat.S_ISBLK: "a device",
-    }
-    return next((kind for test, kind in kinds.items() if test(mode)), "not a regular file")
 
 
 def model_files(model_path):
     """The four files saved, named after MODEL_PATH (.h5 in any case): .h5, .keras, 2 LiteRT."""
     h5 = Path(model_path).expanduser().with_suffix(".h5")
-    return (
-        h5,
-        h5.with_suffix(".keras"),
-        h5.with_suffix(".tflite"),
-        h5.with_name(f"{h5.stem}_quantized.tflite"),
-    )
+    endings = (".h5", ".keras", ".tflite", "_quantized.tflite")
+    return [h5.with_name(h5.stem + ending) for ending in endings]
 
 
 def quoted(path):
@@ -134,47 +122,36 @@ def quoted(path):
 
 
 def refusal(name, value, allowed):
-    """The sentence that names the parameter, its value and what is allowed."""
-    hint = (
-        " (write numbers without quotes)" if isinstance(value, str) and "number" in allowed else ""
-    )
+    hint = " (write numbers without quotes)" * (isinstance(value, str) and "number" in allowed)
     given = f"{name} = {value!r} ({type(value).__name__})"
     return f"{given} is not allowed: {name} must be {allowed}{hint}."
 
 
-def value_problem(name, value):
-    """The refusal of value unless it is a number (a whole one if need be) that LIMITS allows."""
-    low, high, allowed = LIMITS[name]
-    kind = numbers.Integral if isinstance(high, int) else numbers.Real
-    if not (
-        isinstance(value, kind)
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and low <= value <= high
-    ):
-        return refusal(name, value, allowed)
+def is_path(value):
+    """Whether value is a path that is set."""
+    return isinstance(value, (str, os.PathLike)) and bool(value)
 
 
-def path_problem(name, path, folder=False, writable=False):
-    """Why path is not a folder (or, unless folder, a file) to read, or to write in; or None."""
+def path_problem(name, path, kinds=("a folder",), writable=False):
+    """Why path is not one of kinds to read (or a folder to write in), if it is not."""
     path = Path(path).expanduser()
-    kind, wanted = file_kind(path), "a folder" if folder or writable else "a file or a folder"
-    if kind not in (("a folder",) if folder or writable else ("a regular file", "a folder")):
+    kind = file_kind(path)
+    if kind not in kinds:
+        wanted = "a file or a folder" if len(kinds) > 1 else "a folder"
         problem = "does not exist" if kind == "missing" else f"is {kind}, not {wanted}"
         return f"{name}: {quoted(path)} {problem}; check {name}."
     try:  # A probe: create a file that vanishes when closed, list the folder, or open the file.
-        (
-            tempfile.TemporaryFile(dir=path)
-            if writable
-            else (os.scandir if kind == "a folder" else open)(path)
-        ).close()
+        if writable:
+            tempfile.TemporaryFile(dir=path).close()
+        else:
+            (os.scandir if kind == "a folder" else open)(path).close()
     except OSError as error:
         action = "no file can be written in it" if writable else "it cannot be read"
         return f"{name}: {quoted(path)}: {action} ({error.strerror.lower()}); check {name}."
 
 
 def output_problem(name, path, what):
-    """Why the file at path cannot be replaced by a new one; None if it can."""
+    """Why the file at path cannot be replaced by a new one, if it cannot."""
     kind = file_kind(path)
     if os.path.islink(path) and name == "MODEL_PATH":
         real = quoted(os.path.realpath(path))
@@ -187,72 +164,66 @@ def output_problem(name, path, what):
 
 def path_problems(values):
     """Why the paths in values (MODEL_PATH, DATA_DIR, OWN_IMAGES) cannot be used."""
-    model_path, own_images, problems = values["MODEL_PATH"], values["OWN_IMAGES"], []
-    if not isinstance(model_path, (str, os.PathLike)) or Path(model_path).suffix.lower() != ".h5":
+    model_path, own_images = values["MODEL_PATH"], values["OWN_IMAGES"]
+    if not is_path(model_path) or Path(model_path).suffix.lower() != ".h5":
         example = "the path of an .h5 file, such as 'mnist_digit_recognition.h5'"
-        problems.append(refusal("MODEL_PATH", model_path, example))
+        problems = [refusal("MODEL_PATH", model_path, example)]
     else:
         folder = Path(model_path).expanduser().parent
-        problems.append(path_problem("MODEL_PATH", folder, writable=True))
-        problems += [
-            output_problem("MODEL_PATH", target, "choose another MODEL_PATH")
-            for target in model_files(model_path)
+        problems = [path_problem("MODEL_PATH", folder, writable=True)] + [
+            output_problem("MODEL_PATH", file, "choose another MODEL_PATH")
+            for file in model_files(model_path)
         ]
-    data_dirs = [  # The notebook reads the first that is set.
-        (name, folder)
-        for name, folder in [
-            ("DATA_DIR", values["DATA_DIR"]),
-            ("MNIST_DATA_DIR", os.environ.get("MNIST_DATA_DIR")),
-        ]
-        if isinstance(folder, (str, os.PathLike)) and folder
-    ]
-    problems += [path_problem(*data_dirs[0], folder=True)] if data_dirs else []
-    if isinstance(own_images, (str, os.PathLike)) and own_images:
-        problems.append(path_problem("OWN_IMAGES", own_images))
-        if file_kind(Path(own_images).expanduser()) == "a folder":  # predictions.csv is written.
-            problems.append(output_problem("OWN_IMAGES", "predictions.csv", "move it"))
-            if path_problem("OWN_IMAGES", ".", writable=True):
-                problems.append(
-                    "OWN_IMAGES: predictions.csv cannot be written in the working folder"
-                    f" {quoted(Path.cwd())}; run the notebook in a folder you can write in."
-                )
+    data_dirs = [("DATA_DIR", values["DATA_DIR"]), ("MNIST_DATA_DIR", os.getenv("MNIST_DATA_DIR"))]
+    data_dirs = [(name, folder) for name, folder in data_dirs if is_path(folder)]
+    problems += [path_problem(*data_dirs[0])] if data_dirs else []  # The notebook reads the first.
+    if is_path(own_images):
+        problems.append(path_problem("OWN_IMAGES", own_images, ("a regular file", "a folder")))
+    if is_path(own_images) and file_kind(Path(own_images).expanduser()) == "a folder":
+        problems.append(output_problem("OWN_IMAGES", "predictions.csv", "move it"))
+        if path_problem("OWN_IMAGES", ".", writable=True):  # predictions.csv is written here.
+            problems.append(
+                "OWN_IMAGES: predictions.csv cannot be written in the working folder"
+                f" {quoted(Path.cwd())}; run the notebook in a folder you can write in."
+            )
     return problems
 
 
 def check_parameters(values):
-    """Check every parameter in values (such as globals()): the names papermill gave, types and
-    ranges, the paths; raise one ParameterError that names every problem. Then say if training
-    is expected to take more than a few minutes."""
-    known = [*LIMITS, "MODEL_PATH", "DATA_DIR", "OWN_IMAGES"]
-    injected = [source for source in values.get("In", []) if source.startswith("# Parameters\n")]
-    problems = [  # The names in the cell papermill injects.
-        f"{name} is not a parameter of this notebook: did you mean "
-        f"{(difflib.get_close_matches(name, known, n=1) or [f'one of {known}'])[0]}?"
-        for name in re.findall(r"^(\w+) =", injected[-1] if injected else "", flags=re.MULTILINE)
-        if name not in known
-    ]
-    problems += [value_problem(name, values[name]) for name in LIMITS]
-    if not any(problems[-len(LIMITS) :]) and (
-        values["BATCH_SIZE"] > 60_000 - values["VALIDATION_SIZE"]
-    ):
-        left = f"at most the {60_000 - values['VALIDATION_SIZE']:,} training images that"
-        left += " VALIDATION_SIZE leaves"
-        problems.append(refusal("BATCH_SIZE", values["BATCH_SIZE"], left))
+    """Raise one ParameterError naming every problem in values (globals()), or note a long run."""
+    problems = []
+    for name, (low, high, example) in LIMITS.items():
+        value, whole = values[name], isinstance(high, int)
+        allowed = f"a whole number from {low:,} to {high:,}" if whole else "a number above 0"
+        allowed += f" and at most {high:g}" * (not whole) + f", such as {example}"
+        kind = numbers.Integral if whole else numbers.Real
+        if isinstance(value, bool) or not isinstance(value, kind) or not low <= value <= high:
+            problems.append(refusal(name, value, allowed))  # NaN fails low <= value too.
+    epochs, batch_size = values["EPOCHS"], values["BATCH_SIZE"]
+    images = 0 if problems else 60_000 - values["VALIDATION_SIZE"]  # The training images.
+    if not problems and batch_size > images:
+        left = f"at most the {images:,} training images that VALIDATION_SIZE leaves"
+        problems.append(refusal("BATCH_SIZE", batch_size, left))
     for name in ("DATA_DIR", "OWN_IMAGES"):
         if not isinstance(values[name], (str, os.PathLike, type(None))):
             problems.append(refusal(name, values[name], "a path in quotes, such as 'my_digits'"))
-    problems = [problem for problem in problems + path_problems(values) if problem]
+    known = [*LIMITS, "MODEL_PATH", "DATA_DIR", "OWN_IMAGES"]
+    injected = [cell for cell in values.get("In", []) if cell.startswith("# Parameters\n")]
+    problems = [  # The names in the cell papermill injects.
+        f"{name} is not a parameter of this notebook: did you mean "
+        f"{(difflib.get_close_matches(name, known, n=1) or [f'one of {known}'])[0]}?"
+        for name in re.findall(r"^(\w+) =", "".join(injected[-1:]), flags=re.MULTILINE)
+        if name not in known
+    ] + [problem for problem in problems + path_problems(values) if problem]
     if problems:
         raise ParameterError("\n".join(problems))
-    epochs, batch_size = values["EPOCHS"], values["BATCH_SIZE"]
-    steps = epochs * math.ceil((60_000 - values["VALIDATION_SIZE"]) / batch_size)
-    minutes = steps * (STEP_SECONDS + IMAGE_SECONDS * batch_size) / 60
+    steps = epochs * math.ceil(images / batch_size)
+    # A training step's time on a 2-core CPU: about 2.5 ms, plus 2.5 µs an image in the batch.
+    minutes = steps * (2.5e-3 + 2.5e-6 * batch_size) / 60
     if minutes > 10:  # The default parameters train in seconds.
         took = f"{minutes / 60:,.1f} hours" if minutes > 60 else f"{minutes:.0f} minutes"
-        print(
-            f"Note: EPOCHS = {epochs} and BATCH_SIZE = {batch_size} make {steps:,} training"
-            f" steps: expect about {took} on a CPU."
-        )
+        print(f"Note: EPOCHS = {epochs} and BATCH_SIZE = {batch_size} make {steps:,} training"
+              f" steps: expect about {took} on a CPU.")
 
 
 check_parameters(globals())
