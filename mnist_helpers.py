@@ -17,7 +17,7 @@ import sys
 
 @contextlib.contextmanager
 def silenced():
-    """Send what libraries print, their C++ code and logs included, to the null device."""
+    """Hide what libraries print, their C++ code and logs included."""
     sys.stderr.flush()
     saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
     os.dup2(null, 2)
@@ -291,8 +291,8 @@ model = keras.Sequential([
 #@title Define the plotting helpers for predictions
 # Why: matplotlib draws one image at a time; these lay out a grid of digits, confidences honest.
 def rounded_down(confidence, places=4):
-    """A confidence rounded down to places decimals and below 1: 0.9999 at most, never a certainty
-    the model lacks (float32 probabilities can round up to exactly 1)."""
+    """A confidence rounded down to places decimals, below 1: float32 probabilities can round up
+    to exactly 1, a certainty the model lacks."""
     return min(math.floor(confidence * 10**places), 10**places - 1) / 10**places
 
 
@@ -311,7 +311,7 @@ def sample_indices(labels, digits, count=16, wrong=4):
 
 def prediction_grid(indices, images, digits, confidences, labels, columns=8, title=None):
     """A grid of digits, each with the answer and confidence over the true label; red if wrong."""
-    rows = -(-len(indices) // columns)
+    rows = math.ceil(len(indices) / columns)
     figure, axes = plt.subplots(rows, columns, squeeze=False, layout="constrained",
                                 figsize=(1.3 * columns, 1.8 * rows + 0.3 * bool(title)))
     for axis in axes.flat:

@@ -138,8 +138,8 @@ def stderr_outputs(notebook):
 
 
 def prepare_one(nb, picture, name="picture"):
-    """The 28×28 input of a picture (a PIL image, or an array of greys made one) that holds one digit, by the
-    notebook's prepare_digits (which must find one)."""
+    """The 28×28 input of a picture (a PIL image, or an array made one) that holds one digit, by
+    the notebook's prepare_digits (which must find one)."""
     if isinstance(picture, np.ndarray):
         picture = Image.fromarray(picture)
     inputs, _ = nb.prepare_digits(picture, name)

@@ -15,8 +15,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from notebook import (ROOT, cell_text, code_cell, exec_cell, prepare_one, run_notebook,
-                      stderr_outputs)
+from notebook import ROOT, cell_text, code_cell, exec_cell, prepare_one, run_notebook, stderr_outputs
 from PIL import Image, ImageDraw, ImageFont
 from scipy import ndimage
 
