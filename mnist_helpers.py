@@ -17,7 +17,7 @@ import sys
 
 @contextlib.contextmanager
 def silenced():
-    """Send what libraries print, their C++ code and logs included, to the null device."""
+    """Hide what libraries print, their C++ code and logs included."""
     sys.stderr.flush()
     saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
     os.dup2(null, 2)
@@ -82,49 +82,37 @@ import re
 import stat
 import tempfile
 
-LIMITS = {  # Parameter → (smallest, largest, what is allowed); whole numbers if the largest is.
-    "EPOCHS": (1, 10_000, "a whole number from 1 to 10,000, such as 10"),
-    "CONVNET_EPOCHS": (0, 10_000, "a whole number from 0 (no convnet) to 10,000, such as 8"),
-    "BATCH_SIZE": (1, 60_000, "a whole number from 1 to 60,000, such as 512"),
-    "SEED": (0, 2**32 - 1, "a whole number from 0 to 4,294,967,295, such as 42"),
-    "VALIDATION_SIZE": (0, 59_999, "a whole number from 0 to 59,999, such as 5000"),
-    "LEARNING_RATE": (1e-12, 1.0, "a number above 0 and at most 1, such as 0.015"),
+LIMITS = {  # Parameter → (smallest, largest, an example); whole numbers if the largest is.
+    "EPOCHS": (1, 10_000, 10),
+    "CONVNET_EPOCHS": (0, 10_000, "8 (0: no convnet)"),
+    "BATCH_SIZE": (1, 60_000, 512),
+    "SEED": (0, 2**32 - 1, 42),
+    "VALIDATION_SIZE": (0, 59_999, 5000),
+    "LEARNING_RATE": (1e-12, 1.0, 0.015),
 }
-# A training step's time on a 2-core CPU: about 2.5 ms, plus 2.5 µs an image in the batch.
-STEP_SECONDS, IMAGE_SECONDS = 2.5e-3, 2.5e-6
+KINDS = {stat.S_IFREG: "a regular file", stat.S_IFDIR: "a folder", stat.S_IFCHR: "a device",
+         stat.S_IFBLK: "a device", stat.S_IFIFO: "a named pipe (FIFO)"}
 
 
 class ParameterError(ValueError):
-    """Unusable parameters or paths: the message names each, the value given, what is allowed."""
+    """Unusable parameters or paths, each named with its value and what is allowed."""
 
 
 def file_kind(path):
     """What path is: "a regular file", "a folder", "missing", "a named pipe (FIFO)", ..."""
     try:
-        mode = os.stat(path).st_mode
+        return KINDS.get(stat.S_IFMT(os.stat(path).st_mode), "not a regular file")
     except FileNotFoundError:
         return "a broken link" if os.path.islink(path) else "missing"
     except OSError as error:  # A folder on the way that cannot be searched, a loop of links, ...
         return f"out of reach ({error.strerror.lower()})"
-    kinds = {
-        stat.S_ISREG: "a regular file",
-        stat.S_ISDIR: "a folder",
-        stat.S_ISFIFO: "a named pipe (FIFO)",
-        stat.S_ISCHR: "a device",
-        stat.S_ISBLK: "a device",
-    }
-    return next((kind for test, kind in kinds.items() if test(mode)), "not a regular file")
 
 
 def model_files(model_path):
     """The four files saved, named after MODEL_PATH (.h5 in any case): .h5, .keras, 2 LiteRT."""
     h5 = Path(model_path).expanduser().with_suffix(".h5")
-    return (
-        h5,
-        h5.with_suffix(".keras"),
-        h5.with_suffix(".tflite"),
-        h5.with_name(f"{h5.stem}_quantized.tflite"),
-    )
+    endings = (".h5", ".keras", ".tflite", "_quantized.tflite")
+    return [h5.with_name(h5.stem + ending) for ending in endings]
 
 
 def quoted(path):
@@ -134,47 +122,36 @@ def quoted(path):
 
 
 def refusal(name, value, allowed):
-    """The sentence that names the parameter, its value and what is allowed."""
-    hint = (
-        " (write numbers without quotes)" if isinstance(value, str) and "number" in allowed else ""
-    )
+    hint = " (write numbers without quotes)" * (isinstance(value, str) and "number" in allowed)
     given = f"{name} = {value!r} ({type(value).__name__})"
     return f"{given} is not allowed: {name} must be {allowed}{hint}."
 
 
-def value_problem(name, value):
-    """The refusal of value unless it is a number (a whole one if need be) that LIMITS allows."""
-    low, high, allowed = LIMITS[name]
-    kind = numbers.Integral if isinstance(high, int) else numbers.Real
-    if not (
-        isinstance(value, kind)
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and low <= value <= high
-    ):
-        return refusal(name, value, allowed)
+def is_path(value):
+    """Whether value is a path that is set."""
+    return isinstance(value, (str, os.PathLike)) and bool(value)
 
 
-def path_problem(name, path, folder=False, writable=False):
-    """Why path is not a folder (or, unless folder, a file) to read, or to write in; or None."""
+def path_problem(name, path, kinds=("a folder",), writable=False):
+    """Why path is not one of kinds to read (or a folder to write in), if it is not."""
     path = Path(path).expanduser()
-    kind, wanted = file_kind(path), "a folder" if folder or writable else "a file or a folder"
-    if kind not in (("a folder",) if folder or writable else ("a regular file", "a folder")):
+    kind = file_kind(path)
+    if kind not in kinds:
+        wanted = "a file or a folder" if len(kinds) > 1 else "a folder"
         problem = "does not exist" if kind == "missing" else f"is {kind}, not {wanted}"
         return f"{name}: {quoted(path)} {problem}; check {name}."
     try:  # A probe: create a file that vanishes when closed, list the folder, or open the file.
-        (
-            tempfile.TemporaryFile(dir=path)
-            if writable
-            else (os.scandir if kind == "a folder" else open)(path)
-        ).close()
+        if writable:
+            tempfile.TemporaryFile(dir=path).close()
+        else:
+            (os.scandir if kind == "a folder" else open)(path).close()
     except OSError as error:
         action = "no file can be written in it" if writable else "it cannot be read"
         return f"{name}: {quoted(path)}: {action} ({error.strerror.lower()}); check {name}."
 
 
 def output_problem(name, path, what):
-    """Why the file at path cannot be replaced by a new one; None if it can."""
+    """Why the file at path cannot be replaced by a new one, if it cannot."""
     kind = file_kind(path)
     if os.path.islink(path) and name == "MODEL_PATH":
         real = quoted(os.path.realpath(path))
@@ -187,72 +164,66 @@ def output_problem(name, path, what):
 
 def path_problems(values):
     """Why the paths in values (MODEL_PATH, DATA_DIR, OWN_IMAGES) cannot be used."""
-    model_path, own_images, problems = values["MODEL_PATH"], values["OWN_IMAGES"], []
-    if not isinstance(model_path, (str, os.PathLike)) or Path(model_path).suffix.lower() != ".h5":
+    model_path, own_images = values["MODEL_PATH"], values["OWN_IMAGES"]
+    if not is_path(model_path) or Path(model_path).suffix.lower() != ".h5":
         example = "the path of an .h5 file, such as 'mnist_digit_recognition.h5'"
-        problems.append(refusal("MODEL_PATH", model_path, example))
+        problems = [refusal("MODEL_PATH", model_path, example)]
     else:
         folder = Path(model_path).expanduser().parent
-        problems.append(path_problem("MODEL_PATH", folder, writable=True))
-        problems += [
-            output_problem("MODEL_PATH", target, "choose another MODEL_PATH")
-            for target in model_files(model_path)
+        problems = [path_problem("MODEL_PATH", folder, writable=True)] + [
+            output_problem("MODEL_PATH", file, "choose another MODEL_PATH")
+            for file in model_files(model_path)
         ]
-    data_dirs = [  # The notebook reads the first that is set.
-        (name, folder)
-        for name, folder in [
-            ("DATA_DIR", values["DATA_DIR"]),
-            ("MNIST_DATA_DIR", os.environ.get("MNIST_DATA_DIR")),
-        ]
-        if isinstance(folder, (str, os.PathLike)) and folder
-    ]
-    problems += [path_problem(*data_dirs[0], folder=True)] if data_dirs else []
-    if isinstance(own_images, (str, os.PathLike)) and own_images:
-        problems.append(path_problem("OWN_IMAGES", own_images))
-        if file_kind(Path(own_images).expanduser()) == "a folder":  # predictions.csv is written.
-            problems.append(output_problem("OWN_IMAGES", "predictions.csv", "move it"))
-            if path_problem("OWN_IMAGES", ".", writable=True):
-                problems.append(
-                    "OWN_IMAGES: predictions.csv cannot be written in the working folder"
-                    f" {quoted(Path.cwd())}; run the notebook in a folder you can write in."
-                )
+    data_dirs = [("DATA_DIR", values["DATA_DIR"]), ("MNIST_DATA_DIR", os.getenv("MNIST_DATA_DIR"))]
+    data_dirs = [(name, folder) for name, folder in data_dirs if is_path(folder)]
+    problems += [path_problem(*data_dirs[0])] if data_dirs else []  # The notebook reads the first.
+    if is_path(own_images):
+        problems.append(path_problem("OWN_IMAGES", own_images, ("a regular file", "a folder")))
+    if is_path(own_images) and file_kind(Path(own_images).expanduser()) == "a folder":
+        problems.append(output_problem("OWN_IMAGES", "predictions.csv", "move it"))
+        if path_problem("OWN_IMAGES", ".", writable=True):  # predictions.csv is written here.
+            problems.append(
+                "OWN_IMAGES: predictions.csv cannot be written in the working folder"
+                f" {quoted(Path.cwd())}; run the notebook in a folder you can write in."
+            )
     return problems
 
 
 def check_parameters(values):
-    """Check every parameter in values (such as globals()): the names papermill gave, types and
-    ranges, the paths; raise one ParameterError that names every problem. Then say if training
-    is expected to take more than a few minutes."""
-    known = [*LIMITS, "MODEL_PATH", "DATA_DIR", "OWN_IMAGES"]
-    injected = [source for source in values.get("In", []) if source.startswith("# Parameters\n")]
-    problems = [  # The names in the cell papermill injects.
-        f"{name} is not a parameter of this notebook: did you mean "
-        f"{(difflib.get_close_matches(name, known, n=1) or [f'one of {known}'])[0]}?"
-        for name in re.findall(r"^(\w+) =", injected[-1] if injected else "", flags=re.MULTILINE)
-        if name not in known
-    ]
-    problems += [value_problem(name, values[name]) for name in LIMITS]
-    if not any(problems[-len(LIMITS) :]) and (
-        values["BATCH_SIZE"] > 60_000 - values["VALIDATION_SIZE"]
-    ):
-        left = f"at most the {60_000 - values['VALIDATION_SIZE']:,} training images that"
-        left += " VALIDATION_SIZE leaves"
-        problems.append(refusal("BATCH_SIZE", values["BATCH_SIZE"], left))
+    """Raise one ParameterError naming every problem in values (globals()), or note a long run."""
+    problems = []
+    for name, (low, high, example) in LIMITS.items():
+        value, whole = values[name], isinstance(high, int)
+        allowed = f"a whole number from {low:,} to {high:,}" if whole else "a number above 0"
+        allowed += f" and at most {high:g}" * (not whole) + f", such as {example}"
+        kind = numbers.Integral if whole else numbers.Real
+        if isinstance(value, bool) or not isinstance(value, kind) or not low <= value <= high:
+            problems.append(refusal(name, value, allowed))  # NaN fails low <= value too.
+    epochs, batch_size = values["EPOCHS"], values["BATCH_SIZE"]
+    images = 0 if problems else 60_000 - values["VALIDATION_SIZE"]  # The training images.
+    if not problems and batch_size > images:
+        left = f"at most the {images:,} training images that VALIDATION_SIZE leaves"
+        problems.append(refusal("BATCH_SIZE", batch_size, left))
     for name in ("DATA_DIR", "OWN_IMAGES"):
         if not isinstance(values[name], (str, os.PathLike, type(None))):
             problems.append(refusal(name, values[name], "a path in quotes, such as 'my_digits'"))
-    problems = [problem for problem in problems + path_problems(values) if problem]
+    known = [*LIMITS, "MODEL_PATH", "DATA_DIR", "OWN_IMAGES"]
+    injected = [cell for cell in values.get("In", []) if cell.startswith("# Parameters\n")]
+    problems = [  # The names in the cell papermill injects.
+        f"{name} is not a parameter of this notebook: did you mean "
+        f"{(difflib.get_close_matches(name, known, n=1) or [f'one of {known}'])[0]}?"
+        for name in re.findall(r"^(\w+) =", "".join(injected[-1:]), flags=re.MULTILINE)
+        if name not in known
+    ] + [problem for problem in problems + path_problems(values) if problem]
     if problems:
         raise ParameterError("\n".join(problems))
-    epochs, batch_size = values["EPOCHS"], values["BATCH_SIZE"]
-    steps = epochs * math.ceil((60_000 - values["VALIDATION_SIZE"]) / batch_size)
-    minutes = steps * (STEP_SECONDS + IMAGE_SECONDS * batch_size) / 60
+    steps = epochs * math.ceil(images / batch_size)
+    # A training step's time on a 2-core CPU: about 2.5 ms, plus 2.5 µs an image in the batch.
+    minutes = steps * (2.5e-3 + 2.5e-6 * batch_size) / 60
     if minutes > 10:  # The default parameters train in seconds.
         took = f"{minutes / 60:,.1f} hours" if minutes > 60 else f"{minutes:.0f} minutes"
-        print(
-            f"Note: EPOCHS = {epochs} and BATCH_SIZE = {batch_size} make {steps:,} training"
-            f" steps: expect about {took} on a CPU."
-        )
+        print(f"Note: EPOCHS = {epochs} and BATCH_SIZE = {batch_size} make {steps:,} training"
+              f" steps: expect about {took} on a CPU.")
 
 
 check_parameters(globals())
@@ -283,9 +254,8 @@ class MnistDataError(RuntimeError):
     """MNIST could not be read; the message says what is wrong and how to fix it."""
 
 
-def read_idx(path, sha256, ndim):
-    """Read one gzip-compressed IDX file of unsigned bytes with ndim dimensions, checked first."""
-    path = Path(path)
+def read_idx(path, sha256):
+    """The array in a gzip-compressed IDX file of unsigned bytes, its checksum checked first."""
     if not path.is_file():
         raise MnistDataError(f"{path.name} is missing from {path.parent}: {GET_MNIST}.")
     raw = path.read_bytes()
@@ -294,18 +264,16 @@ def read_idx(path, sha256, ndim):
             f"{path.name} does not match its published SHA-256 checksum (corrupted, truncated"
             f" or a different file): delete it and {GET_MNIST}."
         )
-    # IDX: 4 bytes of type, then a big-endian 32-bit size per dimension, then the bytes.
+    # IDX: 0, 0, the type, the number of dimensions, a big-endian 32-bit size each, the bytes.
     data = gzip.decompress(raw)
-    shape = tuple(np.frombuffer(data, ">u4", count=ndim, offset=4))
-    return np.frombuffer(data, np.uint8, offset=4 + 4 * ndim).reshape(shape)
+    shape = np.frombuffer(data, ">u4", count=data[3], offset=4)
+    return np.frombuffer(data, np.uint8, offset=4 + 4 * data[3]).reshape(shape)
 
 
 def load_mnist_files(folder):
     """((train_images, train_labels), (test_images, test_labels)), as Keras's mnist.load_data()."""
-    arrays = [
-        read_idx(Path(folder).expanduser() / name, sha256, 3 if "images" in name else 1)
-        for name, sha256 in MNIST_FILES.items()
-    ]
+    folder = Path(folder).expanduser()
+    arrays = [read_idx(folder / name, sha256) for name, sha256 in MNIST_FILES.items()]
     return (arrays[0], arrays[1]), (arrays[2], arrays[3])
 
 
@@ -323,8 +291,8 @@ model = keras.Sequential([
 #@title Define the plotting helpers for predictions
 # Why: matplotlib draws one image at a time; these lay out a grid of digits, confidences honest.
 def rounded_down(confidence, places=4):
-    """A confidence rounded down to places decimals and below 1: 0.9999 at most, never a certainty
-    the model lacks (float32 probabilities can round up to exactly 1)."""
+    """A confidence rounded down to places decimals, below 1: float32 probabilities can round up
+    to exactly 1, a certainty the model lacks."""
     return min(math.floor(confidence * 10**places), 10**places - 1) / 10**places
 
 
@@ -343,7 +311,7 @@ def sample_indices(labels, digits, count=16, wrong=4):
 
 def prediction_grid(indices, images, digits, confidences, labels, columns=8, title=None):
     """A grid of digits, each with the answer and confidence over the true label; red if wrong."""
-    rows = -(-len(indices) // columns)
+    rows = math.ceil(len(indices) / columns)
     figure, axes = plt.subplots(rows, columns, squeeze=False, layout="constrained",
                                 figsize=(1.3 * columns, 1.8 * rows + 0.3 * bool(title)))
     for axis in axes.flat:
@@ -368,14 +336,12 @@ import h5py
 
 
 def write_atomically(path, write):
-    """Call write(a temporary path beside the file), then rename that file to path: a failed write
-    keeps the old file, and says why. A symbolic link is written through (its target replaced)."""
+    """Call write(a temporary path beside path's target), then rename that file to the target: a
+    failed write keeps the old file, and says why."""
     path = Path(path).expanduser()
     target = Path(os.path.realpath(path))
     # A text path (Keras 3.13 needs one), hidden, with the suffix the writer expects.
-    temporary = str(
-        target.with_name(f".{target.stem}-{secrets.token_hex(6)}{target.suffix.lower()}")
-    )
+    temporary = f"{target.parent}/.{target.stem}-{secrets.token_hex(6)}{target.suffix.lower()}"
     try:
         if target.is_file() and not target.stat().st_mode & 0o222:  # Made read-only by its owner.
             raise PermissionError(13, "the file is read-only; make it writable or save elsewhere")
@@ -386,43 +352,35 @@ def write_atomically(path, write):
             os.remove(temporary)
         if not isinstance(error, Exception):  # An interruption: stop as asked, no partial file.
             raise
-        reason = (  # The system's words, or the library's, naming the file itself.
-            error.strerror.lower()
-            if isinstance(error, OSError) and error.strerror
-            else str(error).replace(str(temporary), path.name)
-        )
-        raise OSError(
-            f"Could not save {path.name} ({reason}); the previous file, if any, is unchanged."
-        ) from error
+        # The system's words, or the library's naming the file itself.
+        words = getattr(error, "strerror", None)
+        reason = words.lower() if words else str(error).replace(temporary, path.name)
+        unchanged = "the previous file, if any, is unchanged"
+        raise OSError(f"Could not save {path.name} ({reason}); {unchanged}.") from error
     return path
 
 
 def keras2_config(config):
-    """A Keras 3 model configuration in the form tf-keras 2 reads (Keras 3 reads it too)."""
-    if isinstance(config, list):
-        return [keras2_config(item) for item in config]
-    if not isinstance(config, dict):
-        return config
+    """A Keras 3 config object as tf-keras 2 reads it; json.loads hooks it in, inner first."""
     if config.get("class_name") == "DTypePolicy":  # Keras 2 names a dtype policy by its name.
         return config["config"]["name"]
     dropped = {"optional", "quantization_config", "input_axes", "output_axes"}  # Keras 3 only.
     return {
-        ("batch_input_shape" if key == "batch_shape" else key): keras2_config(value)
+        ("batch_input_shape" if key == "batch_shape" else key): value
         for key, value in config.items()
         if key not in dropped
     }
 
 
 def save_h5(model, path):
-    """model.save as an inference .h5 that Keras 3 and tf-keras 2 both load, written atomically."""
+    """model.save as an inference .h5 that Keras 3 and tf-keras 2 both load."""
 
     def write(temporary):
         with silenced():  # Keras warns that .h5 is a legacy format: a .keras file is saved too.
             model.save(temporary, include_optimizer=False)
         with h5py.File(temporary, "r+") as file:
-            file.attrs["model_config"] = json.dumps(
-                keras2_config(json.loads(file.attrs["model_config"]))
-            )
+            config = json.loads(file.attrs["model_config"], object_hook=keras2_config)
+            file.attrs["model_config"] = json.dumps(config)
 
     return write_atomically(path, write)
 
@@ -504,29 +462,22 @@ def load_digit_image(path, formats=PICTURE_FORMATS, max_side=None):
     if isinstance(path, Image.Image):
         return path
     in_memory = isinstance(path, io.BytesIO)
-    name = "drawing" if in_memory else shown_name(path)
-    if not in_memory and file_kind(path) != "a regular file":
-        raise DigitImageError(
-            name,
-            "no such file; check the name and the folder"
-            if file_kind(path) == "missing"
-            else f"not a picture file but {file_kind(path)}; give the path of the picture itself",
-        )
-    corrupt = "the picture data is truncated or corrupt ({}); save or copy it again"
+    name, kind = ("drawing", "") if in_memory else (shown_name(path), file_kind(path))
+    if kind == "missing":
+        raise DigitImageError(name, "no such file; check the name and the folder")
+    if kind not in ("", "a regular file"):
+        reason = f"not a picture file but {kind}; give the path of the picture itself"
+        raise DigitImageError(name, reason)
     try:
-        with warnings.catch_warnings():
-            # Pillow's notes on odd files (a corrupt EXIF block) would show as stderr.
+        with warnings.catch_warnings():  # Pillow's notes on odd files would show as stderr.
             warnings.simplefilter("ignore")
             warnings.simplefilter("error", Image.DecompressionBombWarning)  # Pillow's size limit.
             with Image.open(path, formats=formats) as image:  # Reads the header only.
                 if max_side and max(image.size) > max_side:
                     raise DigitImageError(name, "a picture far larger than the pad")
-                if image.format == "JPEG":  # Decode big JPEGs at a fraction.
-                    image.draft(image.mode, (WORK_SIZE, WORK_SIZE))
-                image.load()
+                image.draft(image.mode, (WORK_SIZE, WORK_SIZE))  # Decode big JPEGs at a fraction.
                 frames = getattr(image, "n_frames", 1)
-                image = image.copy()  # The first frame of an animation, detached from the file.
-                image.info["frames"] = frames
+                image = ImageOps.exif_transpose(image)  # A copy: an animation's first frame.
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise DigitImageError(
             name,
@@ -534,53 +485,44 @@ def load_digit_image(path, formats=PICTURE_FORMATS, max_side=None):
             " pixels, against decompression bombs); resize it to a few megapixels",
         ) from None
     except UnidentifiedImageError:
-        empty = not in_memory and os.stat(path).st_size == 0
         if not in_memory and Path(path).suffix.lower() in (".heic", ".heif"):
             raise DigitImageError(name, HEIC) from None
+        empty = not in_memory and os.stat(path).st_size == 0
         reason = "the file is empty (0 bytes)" if empty else "not a picture Pillow can read"
         raise DigitImageError(name, f"{reason}; use a PNG, JPEG, TIFF or WebP file") from None
-    except OSError as error:  # The file system's refusal (permission denied, ...), or the data's.
-        refusal = error.errno is not None and f"the file cannot be read ({error.strerror.lower()})"
-        raise DigitImageError(name, refusal or corrupt.format(error)) from None
     except DigitImageError:
         raise
-    except (SyntaxError, ValueError) as error:  # Pillow's words for some kinds of corrupt data.
-        raise DigitImageError(name, corrupt.format(error)) from None
-    with warnings.catch_warnings():
-        # A broken EXIF block: Pillow warns and keeps the picture as stored.
-        warnings.simplefilter("ignore")
-        return ImageOps.exif_transpose(image)
+    except (OSError, SyntaxError, ValueError) as error:  # Refused by the file system or Pillow.
+        if getattr(error, "errno", None) is not None:  # Permission denied, ...
+            reason = f"the file cannot be read ({error.strerror.lower()})"
+            raise DigitImageError(name, reason) from None
+        reason = f"the picture data is truncated or corrupt ({error}); save or copy it again"
+        raise DigitImageError(name, reason) from None
+    image.info["frames"] = frames
+    return image
 
 
 def grayscale(picture, name="picture"):
-    """A picture (PIL image or array) as a float32 array of greys in [0, 1]; see-through ones are
-    laid on paper."""
-    if isinstance(picture, Image.Image) and max(picture.size) > 2 * WORK_SIZE:
-        factor = max(picture.size) // WORK_SIZE  # Average large pictures down first.
-        picture = picture.convert("F" if picture.mode.startswith("I") else "RGBA").reduce(factor)
-    if not isinstance(picture, Image.Image) or picture.mode.startswith("I") or picture.mode == "F":
-        values = np.asarray(picture, np.float32)  # Greys from 0 to 1, to 255 or to 65,535.
-        if not np.isfinite(values).all():
-            raise DigitImageError(
-                name, "the picture holds NaN or infinite values; give finite greys from 0 to 1"
-            )
-        return np.clip(
-            values / next((top for top in (1, 255, 65535) if values.max() <= top), values.max()),
-            0,
-            1,
-        )
+    """A PIL image as a float32 array of greys in [0, 1]; see-through ones are laid on paper."""
+    deep = picture.mode[0] in "IF"  # 16- or 32-bit greys: integers, or floats as TIFFs hold.
+    if max(picture.size) > 2 * WORK_SIZE:  # Average large pictures down first.
+        factor = max(picture.size) // WORK_SIZE
+        picture = picture.convert("F" if deep else "RGBA").reduce(factor)
+    if deep:  # Greys from 0 to 1, to 255, to 65,535 or beyond.
+        values = np.asarray(picture, np.float32)
+        top = next((top for top in (1, 255, 65535) if values.max() <= top), values.max())
+        return np.clip(values / top, 0, 1)
     try:
-        rgba = np.asarray(picture.convert("RGBA"), np.float32) / 255
+        rgba = picture.convert("RGBA")
     except ValueError:
-        raise DigitImageError(
-            name, f"unsupported pixel mode {picture.mode}; save it as an RGB PNG or JPEG"
-        ) from None
-    grey, alpha = rgba[..., :3] @ np.float32([0.299, 0.587, 0.114]), rgba[..., 3]
-    if alpha.min() >= 0.99:
-        return grey
-    # Lay light ink on black paper, dark ink on white.
-    ink_is_light = (grey * alpha).sum() > 0.5 * alpha.sum()
-    return grey * alpha + (0.0 if ink_is_light else 1.0) * (1 - alpha)
+        reason = f"unsupported pixel mode {picture.mode}; save it as an RGB PNG or JPEG"
+        raise DigitImageError(name, reason) from None
+    grey = np.asarray(rgba.convert("F"), np.float32) / 255  # ITU-R 601-2 weights, as Pillow's L.
+    alpha = np.asarray(rgba.getchannel("A"), np.float32) / 255
+    if alpha.min() < 0.99:  # Lay light ink on black paper, dark ink on white.
+        paper = 0.0 if (grey * alpha).sum() > 0.5 * alpha.sum() else 1.0
+        grey = grey * alpha + paper * (1 - alpha)
+    return grey
 
 
 # %%
@@ -953,19 +895,19 @@ def pictures_in(source):
         reason = "no such file or folder" if kind == "missing" else reason
         raise DigitImageError(name, f"{reason}; check OWN_IMAGES")
     try:
-        entries = sorted(source.iterdir(), key=lambda path: path.name)
+        entries = sorted(source.iterdir())
     except OSError as error:
         reason = f"the folder cannot be read ({error.strerror.lower()})"
         raise DigitImageError(name, reason) from None
     if entries and all(file_kind(path).startswith("out of reach") for path in entries):
         reason = file_kind(entries[0])[14:-1]  # Listed, but no file in it can be opened.
         raise DigitImageError(name, f"the folder can be listed but not searched ({reason})")
-    paths, skips = [], {}  # Skip reason → names.
+    skips = {}  # Skip reason ("" for none) → paths.
     for path in entries:
-        reason = skip_reason(path)
-        skips.setdefault(reason, []).append(shown_name(path)) if reason else paths.append(path)
-    skipped = [(file, why) for why, names in skips.items() for file in names[:3]]
-    more = [(f"{len(names) - 3:,} more files", why) for why, names in skips.items() if names[3:]]
+        skips.setdefault(skip_reason(path), []).append(path)
+    paths = skips.pop("", [])
+    skipped = [(shown_name(path), why) for why, found in skips.items() for path in found[:3]]
+    more = [(f"{len(found) - 3:,} more files", why) for why, found in skips.items() if found[3:]]
     skipped += more
     if not paths:
         skipped.append((name, "the folder holds no picture file (.png, .jpg, .gif, ...)"))
@@ -980,8 +922,8 @@ def with_frames(text, frames):
 
 def recognize_files(model, pictures):
     """Read each picture (a path, or a (name, PIL image) pair) with model. Returns a table of the
-    readable ones by name (file, picture: a copy for the figure, predicted: its digits,
-    confidence: the least sure one's, note, inputs, probabilities) and (file, reason) pairs."""
+    readable ones by name (file, picture: a copy for the figure, inputs, probabilities, predicted:
+    its digits, confidence: the least sure one's, note) and (file, reason) pairs."""
     named = [
         (shown_name(item), Path(item)) if isinstance(item, (str, os.PathLike)) else item
         for item in pictures
@@ -993,42 +935,31 @@ def recognize_files(model, pictures):
             image = load_digit_image(picture)
             frames = image.info.get("frames", 1)
             inputs, measures = prepare_digits(image, name)
+            probabilities = np.asarray(model(inputs, training=False))
             if isinstance(picture, Path):  # A small copy for the figure, should the file go.
                 image.thumbnail((200, 200))
-            rows.append((name, image, inputs, measures, frames))
+            digits = "".join(map(str, probabilities.argmax(axis=1)))
+            confidence = rounded_down(probabilities.max(axis=1).min())
+            note = with_frames(doubt_note(probabilities, inputs, measures), frames)
+            rows.append((name, image, inputs, probabilities, digits, confidence, note))
         except DigitImageError as error:
             errors.append((name, with_frames(error.reason, frames)))
         except Exception as error:  # Anything else still names the file, and the others go on.
             errors.append((name, f"could not be prepared ({type(error).__name__}: {error})"))
-    table = pd.DataFrame(rows, columns=["file", "picture", "inputs", "measures", "frames"])
-    # Every digit of every picture, read in one call.
-    inputs = np.concatenate([*table["inputs"], np.zeros((0, 28, 28), np.float32)])
-    answers = (
-        np.asarray(model(inputs, training=False)) if len(inputs) else np.zeros((0, 10), np.float32)
-    )
-    table["probabilities"] = np.split(
-        answers, np.cumsum([len(digits) for digits in table["inputs"]])[:-1]
-    )[: len(table)]
-    table["predicted"] = ["".join(map(str, p.argmax(axis=1))) for p in table["probabilities"]]
-    table["confidence"] = [rounded_down(p.max(axis=1).min()) for p in table["probabilities"]]
-    readings = zip(*(table[name] for name in ("probabilities", "inputs", "measures", "frames")))
-    table["note"] = [with_frames(doubt_note(*reading[:3]), reading[3]) for reading in readings]
-    return table.drop(columns=["measures", "frames"]), errors
+    columns = ["file", "picture", "inputs", "probabilities", "predicted", "confidence", "note"]
+    return pd.DataFrame(rows, columns=columns), errors
 
 
 def save_predictions(table, path):
-    """Write the PREDICTION_COLUMNS of table to a CSV file, atomically: quoted as RFC 4180 says,
-    and a text that starts like a formula prefixed with ', as OWASP advises for spreadsheets."""
+    """Write the PREDICTION_COLUMNS of table to a CSV file atomically, quoted as RFC 4180 says;
+    a text that starts like a formula gets a ', as OWASP advises for spreadsheets."""
     columns = table[PREDICTION_COLUMNS].astype({"predicted": str})
     formula = ("=", "+", "-", "@", "\t", "\r")
     for name in ("file", "note"):
         columns[name] = ["'" * text.startswith(formula) + text for text in columns[name]]
     write_atomically(path, lambda file: columns.to_csv(file, index=False, lineterminator="\r\n"))
-    return f"Wrote {Path(path).name} with " + (
-        f"{len(table)} row(s)"
-        if len(table)
-        else "its header only: no picture in the folder could be read"
-    )
+    empty = "its header only: no picture in the folder could be read"
+    return f"Wrote {Path(path).name} with " + (f"{len(table)} row(s)" if len(table) else empty)
 
 
 # %%

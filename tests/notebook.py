@@ -13,6 +13,8 @@ import time
 from pathlib import Path
 
 import nbformat
+import numpy as np
+from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "mnist_digit_recognition.ipynb"
@@ -136,7 +138,10 @@ def stderr_outputs(notebook):
 
 
 def prepare_one(nb, picture, name="picture"):
-    """The 28×28 input of a picture that holds one digit, by the notebook's prepare_digits (which must find one)."""
+    """The 28×28 input of a picture (a PIL image, or an array made one) that holds one digit, by
+    the notebook's prepare_digits (which must find one)."""
+    if isinstance(picture, np.ndarray):
+        picture = Image.fromarray(picture)
     inputs, _ = nb.prepare_digits(picture, name)
     assert len(inputs) == 1, f"{name}: {len(inputs)} digits found where one was drawn"
     return inputs[0]

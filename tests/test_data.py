@@ -23,7 +23,7 @@ def write_idx(path, array):
 def test_read_idx_round_trips_a_small_file(nb, tmp_path, shape):
     array = (np.arange(np.prod(shape)) % 256).astype(np.uint8).reshape(shape)
     sha256 = write_idx(tmp_path / "tiny.gz", array)
-    read = nb.read_idx(tmp_path / "tiny.gz", sha256, ndim=len(shape))
+    read = nb.read_idx(tmp_path / "tiny.gz", sha256)
     assert read.dtype == np.uint8 and np.array_equal(read, array)
 
 
@@ -31,12 +31,12 @@ def test_a_file_that_is_not_the_published_one_is_refused_before_it_is_read(nb, t
     sha256 = write_idx(tmp_path / "labels.gz", np.arange(10, dtype=np.uint8))
     write_idx(tmp_path / "labels.gz", np.arange(11, dtype=np.uint8))
     with pytest.raises(nb.MnistDataError, match=r"labels\.gz does not match its published SHA-256 .* delete it"):
-        nb.read_idx(tmp_path / "labels.gz", sha256, ndim=1)
+        nb.read_idx(tmp_path / "labels.gz", sha256)
 
 
 def test_missing_file_names_the_file_and_the_fix(nb, tmp_path):
     with pytest.raises(nb.MnistDataError, match=r"nothing\.gz is missing from .*: download the four .* DATA_DIR"):
-        nb.read_idx(tmp_path / "nothing.gz", "0" * 64, ndim=1)
+        nb.read_idx(tmp_path / "nothing.gz", "0" * 64)
 
 
 def test_load_mnist_files_reads_the_original_files_as_keras_does(nb, mnist_dir):

@@ -71,7 +71,8 @@ def test_keras2_config_rewrites_only_what_tf_keras_2_names_differently(nb):
     policy = {"class_name": "DTypePolicy", "config": {"name": "float32"}}
     config = {"class_name": "InputLayer", "config": {"batch_shape": [None, 28, 28], "optional": False,
                                                       "dtype": policy, "name": "input_layer"}}
-    assert nb.keras2_config([config]) == [{"class_name": "InputLayer", "config": {
+    rewritten = nb.json.loads(nb.json.dumps([config]), object_hook=nb.keras2_config)
+    assert rewritten == [{"class_name": "InputLayer", "config": {
         "batch_input_shape": [None, 28, 28], "dtype": "float32", "name": "input_layer"}}]
 
 

@@ -147,14 +147,6 @@ def test_large_pictures_in_any_mode_give_the_input_of_their_small_version(nb, mo
     assert np.abs(made["large"] - made["small"]).mean() < 0.03
 
 
-def test_arrays_and_pictures_give_the_same_input(nb):
-    grey = np.asarray(Image.open(GOLDEN / "one-pad.png").convert("L"))
-    from_picture = prepare_one(nb, Image.fromarray(grey))
-    assert np.array_equal(prepare_one(nb, grey), from_picture)  # uint8 greys, 0 to 255.
-    assert np.array_equal(prepare_one(nb, grey / 255.0), from_picture)  # float greys, 0 to 1.
-    assert np.array_equal(prepare_one(nb, grey > 127), prepare_one(nb, Image.fromarray(grey > 127)))
-
-
 def test_grayscale_lays_see_through_pictures_on_paper_of_the_other_shade(nb):
     rgba = np.zeros((2, 2, 4), np.uint8)
     rgba[0, 0] = (0, 0, 0, 255)  # Black ink, opaque, on a see-through background.
