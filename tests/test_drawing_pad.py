@@ -9,8 +9,8 @@ import types
 import numpy as np
 import pytest
 from notebook import prepare_one
-from PIL import Image, ImageDraw
-from test_own_images import huge_png_header
+from pictures import huge_png_header, pen_drawing
+from PIL import Image
 
 PAD_SIZE, PAD_WIDTH, PEN = 280, 560, 18  # The page's canvas (280 tall, 560 wide) and felt pen.
 ONE = [[(150, 50), (138, 232)]]
@@ -20,13 +20,7 @@ ZERO = [[(140 + 62 * math.sin(t / 20 * math.pi), 140 - 92 * math.cos(t / 20 * ma
 
 def canvas(strokes):
     """What the page's canvas holds after these strokes: dark felt-pen lines on white, as RGBA."""
-    image = Image.new("RGBA", (PAD_WIDTH, PAD_SIZE), "white")
-    draw = ImageDraw.Draw(image)
-    for points in strokes:
-        draw.line(points, fill="#111", width=PEN, joint="curve")
-        for x, y in (points[0], points[-1]):  # Round ends.
-            draw.ellipse((x - PEN / 2, y - PEN / 2, x + PEN / 2, y + PEN / 2), fill="#111")
-    return image
+    return pen_drawing((PAD_WIDTH, PAD_SIZE), strokes, PEN, mode="RGBA")
 
 
 def png(image):
@@ -182,8 +176,16 @@ def test_in_colab_the_custom_widget_manager_is_enabled(nb, untrained_model, monk
 def test_the_pad_and_its_page_agree_on_names(nb):
     """The page's module reads and writes exactly the kernel's synced traits."""
     esm = nb.DrawingPad._esm
-    for name in ("drawing", "stroke", "answered", "digits", "probabilities", "model_input", "status", "prompt"):
-        assert nb.DrawingPad.class_traits()[name].metadata.get("sync") and re.search(rf"\b{name}\b", esm), name
+    names = ["drawing", "stroke", "answered", "digits", "probabilities", "model_input", "status", "prompt"]
+    assert all(nb.DrawingPad.class_traits()[name].metadata.get("sync") for name in names)
+    # What the page's code does with its model: get("name"), on("change:name"), set({name, ...}), and
+    # get(name) over a list of names; not the same words in its CSS class names or its text.
+    used = set(re.findall(r'model\.(?:get|on|off)\("(?:change:)?(\w+)"', esm))
+    for keys in re.findall(r"model\.set\(\{([^}]*)\}", esm):
+        used |= set(re.findall(r"(\w+)\s*(?:[:,]|$)", keys.strip()))
+    for listed in re.findall(r"\[([^\]]*)\]\.map\(\(name\) => \[name, model\.get\(name\)\]", esm):
+        used |= set(re.findall(r'"(\w+)"', listed))
+    assert used == set(names), used ^ set(names)
     assert "https://" not in esm and "import " not in esm  # No network: the pad must work offline.
     assert "setPointerCapture" in esm and "touch-action: none" in nb.DrawingPad._css
 
