@@ -8,10 +8,9 @@ from notebook import prepare_one
 from pictures import pen_drawing
 from PIL import Image
 
-# A 5 as a pen draws it: a stem and a belly (top at y = 60, bottom at y = 196), and its top bar.
-FIVE_BODY = [
-    [(92, 60), (88, 118), (120, 112), (150, 130), (158, 160), (140, 190), (110, 196), (84, 184)]
-]
+# A 5 as a pen draws it (10 pixels wide): a stem and a belly, 146 pixels tall, 96 wide (49 to 145).
+FIVE_BODY = [[(92, 60), (88, 118), (115, 112), (135, 128), (140, 158), (125, 188), (100, 196),
+              (84, 184), (54, 170)]]
 
 
 def overlap(one, other):
@@ -53,37 +52,33 @@ def test_a_thin_diagonal_stroke_is_one_digit_in_one_piece(nb):
     assert len(inputs) == 1 and measures[0]["pieces"] == 1, measures
 
 
-@pytest.mark.parametrize("gap", [4, 12])
+@pytest.mark.parametrize("gap", [3, 12])
 def test_a_5s_bar_drawn_apart_from_its_body_is_part_of_the_digit(nb, gap):
-    """The bar starts gap pixels right of the body's stem, under 15 % of the digit's height away."""
-    bar = [[(92 + 9 + gap, 52), (170, 50)]]
-    body = prepare_one(nb, pen_drawing((240, 240), FIVE_BODY, 10))
-    inputs, measures = nb.prepare_digits(pen_drawing((240, 240), FIVE_BODY + bar, 10))
+    """The bar starts gap pixels right of the body, under 15 % of the digit's height (22 pixels)."""
+    bar = [[(150 + gap, 60), (190 + gap, 58)]]
+    body = prepare_one(nb, pen_drawing((260, 240), FIVE_BODY, 10))
+    inputs, measures = nb.prepare_digits(pen_drawing((260, 240), FIVE_BODY + bar, 10))
     assert len(inputs) == 1 and measures[0]["left_out"] == 0, measures
-    assert inputs[0][:8].sum() > body[:8].sum() + 10  # The bar's ink is in the input, at its top.
+    assert not np.array_equal(inputs[0], body)  # The bar's ink is in the input.
 
 
 def test_a_dash_far_from_a_digit_is_left_out_and_noted(nb):
     """A dash more than 15 % of the digit's height to its side is no part of it."""
-    dash = [[(200, 52), (225, 52)]]
-    body = prepare_one(nb, pen_drawing((240, 240), FIVE_BODY, 10))
-    inputs, measures = nb.prepare_digits(pen_drawing((240, 240), FIVE_BODY + dash, 10))
+    dash = [[(180, 60), (210, 58)]]  # 30 pixels right of the body.
+    body = prepare_one(nb, pen_drawing((260, 240), FIVE_BODY, 10))
+    inputs, measures = nb.prepare_digits(pen_drawing((260, 240), FIVE_BODY + dash, 10))
     assert len(inputs) == 1 and measures[0]["left_out"] > 0, measures
     assert np.array_equal(inputs[0], body)
 
 
-@pytest.mark.parametrize("zoom", [1, 2])
-def test_a_small_drawing_is_prepared_as_the_same_drawing_large(nb, zoom):
+@pytest.mark.parametrize("zoom, pen", [(1, 1.5), (2, 3), (1, 3)], ids=["14 px", "28 px", "bold"])
+def test_a_small_drawing_is_prepared_as_the_same_drawing_large(nb, zoom, pen):
     """A 7 about 14 or 28 pixels tall (a thumbnail, a small crop) gives about the input it gives at
     eight times the size: small drawings are resampled larger before their strokes are measured."""
     strokes = [[(5 * zoom, 5 * zoom), (16 * zoom, 5 * zoom), (9 * zoom, 19 * zoom)]]
-    small = prepare_one(nb, pen_drawing((24 * zoom, 24 * zoom), strokes, 1.5 * zoom, zoom=4))
-    large = prepare_one(
-        nb,
-        pen_drawing((24 * zoom, 24 * zoom), strokes, 1.5 * zoom, zoom=4).resize(
-            (192 * zoom, 192 * zoom), Image.Resampling.BICUBIC
-        ),
-    )
+    drawing = pen_drawing((24 * zoom, 24 * zoom), strokes, pen, zoom=4)
+    small = prepare_one(nb, drawing)
+    large = prepare_one(nb, drawing.resize((192 * zoom, 192 * zoom), Image.Resampling.BICUBIC))
     assert overlap(small, large) > 0.7 and np.abs(small - large).mean() < 0.06
 
 
@@ -126,12 +121,31 @@ def test_one_odd_file_does_not_stop_the_others(nb, monkeypatch):
     assert errors == [("odd.png", reason)]
 
 
+def parameters(nb):
+    """The parameters cell's values, as check_parameters reads them from the notebook's globals."""
+    names = [*nb.LIMITS, "MODEL_PATH", "DATA_DIR", "OWN_IMAGES"]
+    return {name: getattr(nb, name) for name in names}
+
+
 def test_a_stale_mnist_data_dir_does_not_block_a_good_data_dir(nb, tmp_path, monkeypatch):
     """DATA_DIR, when set, is the folder read: the environment's MNIST_DATA_DIR is not checked."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MNIST_DATA_DIR", str(tmp_path / "moved away"))
     (tmp_path / "mnist").mkdir()
-    values = {name: getattr(nb, name) for name in [*nb.LIMITS, "MODEL_PATH", "OWN_IMAGES"]}
-    nb.check_parameters(values | {"DATA_DIR": "mnist"})
+    nb.check_parameters(parameters(nb) | {"DATA_DIR": "mnist"})
     with pytest.raises(nb.ParameterError, match="MNIST_DATA_DIR: .*moved away does not exist"):
-        nb.check_parameters(values | {"DATA_DIR": ""})
+        nb.check_parameters(parameters(nb) | {"DATA_DIR": ""})
+
+
+def test_a_misspelt_papermill_parameter_is_refused_naming_the_nearest(nb, tmp_path, monkeypatch):
+    """papermill -p EPOCS 3 adds a cell "# Parameters" after the parameters cell (IPython keeps it
+    in In): its last such cell is read, and a name the notebook does not know stops the run."""
+    monkeypatch.chdir(tmp_path)
+    good, misspelt = "# Parameters\nEPOCHS = 3\nOWN_IMAGES = ''\n", "# Parameters\nEPOCS = 3\n"
+    with pytest.raises(nb.ParameterError) as caught:
+        nb.check_parameters(parameters(nb) | {"In": ["import os", good, misspelt]})
+    assert str(caught.value) == "EPOCS is not a parameter of this notebook: did you mean EPOCHS?"
+    with pytest.raises(nb.ParameterError, match="COLOUR .* did you mean one of EPOCHS, BATCH_SIZE"):
+        nb.check_parameters(parameters(nb) | {"In": ["# Parameters\nCOLOUR = 'red'\n"]})
+    own_cell = "EPOCS = 3  # A learner's own cell, not papermill's."
+    nb.check_parameters(parameters(nb) | {"In": [misspelt, good, own_cell]})
