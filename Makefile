@@ -7,9 +7,14 @@ BIN := $(VENV)/bin
 NOTEBOOK := mnist_digit_recognition.ipynb
 PIP := python -m pip --disable-pip-version-check
 
-# Google Colab's versions (constraints-colab.txt), in an environment of their own.
+# Google Colab's versions (constraints-colab.txt), in an environment of their own, on Colab's
+# Python 3.13: pyenv's 3.13 if there is one, else python3.13 on the PATH (as actions/setup-python
+# puts it), else $(PYTHON), with a warning. The stamp names the Python, so a change rebuilds it.
+COLAB_PYTHON ?= $(firstword $(wildcard $(shell pyenv root 2>/dev/null)/versions/3.13*/bin/python3.13) \
+	$(shell command -v python3.13 2>/dev/null) $(PYTHON))
 COLAB_VENV ?= .venv-colab
 COLAB_BIN := $(COLAB_VENV)/bin
+COLAB_STAMP := $(COLAB_BIN)/.installed-$(notdir $(COLAB_PYTHON))
 
 .PHONY: run test test-fast coverage test-colab lint export notebook figures lab bench mutants clean
 
@@ -30,12 +35,13 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 # A variable's text as one shell word, exactly as typed (with $, quotes or spaces): single-quoted, unexpanded.
 quoted = '$(subst ','\'',$(value $(1)))'
 
-## Run the notebook headless; the executed copy goes to build/, the model files next to the notebook.
-## Recognize your own digits with: make run OWN_IMAGES=path/to/folder
+## Run the notebook headless, with a progress bar and a summary at the end (tools/run.py); the
+## executed copy goes to build/, the model files next to the notebook.
+## Recognize your own digits with: make run OWN_IMAGES=path/to/folder (and EPOCHS=3 trains less).
 run: $(BIN)/.installed-run
-	mkdir -p build
-	$(BIN)/papermill --cwd . --no-progress-bar $(if $(value OWN_IMAGES),-p OWN_IMAGES $(call quoted,OWN_IMAGES)) \
-		$(NOTEBOOK) build/$(NOTEBOOK)
+	$(BIN)/python tools/run.py $(NOTEBOOK) build/$(NOTEBOOK) \
+		$(if $(value OWN_IMAGES),-r OWN_IMAGES $(call quoted,OWN_IMAGES)) \
+		$(if $(value EPOCHS),-p EPOCHS $(call quoted,EPOCHS))
 
 ## Unit tests, the notebook re-executed and compared with its stored outputs (nbval), and lint;
 ## then the coverage of the helpers (mnist_helpers.py) by the tests that import them.
@@ -56,9 +62,11 @@ coverage: $(BIN)/.installed
 #  1. exactly Colab's versions (constraints-colab.txt installed as requirements);
 #  2. a dry run of `pip install -r requirements.txt` over them must change none of them;
 #  3. the test tools on top, held to Colab's versions by the constraints.
-$(COLAB_BIN)/.installed: requirements.txt requirements-dev.txt constraints-colab.txt
+$(COLAB_STAMP): requirements.txt requirements-dev.txt constraints-colab.txt
+	@$(COLAB_PYTHON) -c 'import sys; sys.version_info[:2] == (3, 13) or print("Warning: Colab runs \
+	Python 3.13; building $(COLAB_VENV) with", sys.version.split()[0], "(set COLAB_PYTHON)")'
 	rm -rf $(COLAB_VENV)
-	$(PYTHON) -m venv $(COLAB_VENV)
+	$(COLAB_PYTHON) -m venv $(COLAB_VENV)
 	echo '*' > $(COLAB_VENV)/.gitignore
 	$(COLAB_BIN)/$(PIP) install --quiet --upgrade pip
 	$(COLAB_BIN)/$(PIP) install --quiet -r constraints-colab.txt
@@ -71,7 +79,7 @@ $(COLAB_BIN)/.installed: requirements.txt requirements-dev.txt constraints-colab
 ## The same tests on Google Colab's versions (constraints-colab.txt), in .venv-colab.
 ## (Colab's ipykernel starts kernels without -Xfrozen_modules=off, so debugpy warns on every kernel
 ## start that breakpoints may be missed; no test debugs, and PYDEVD_DISABLE_FILE_VALIDATION hushes it.)
-test-colab: $(COLAB_BIN)/.installed
+test-colab: $(COLAB_STAMP)
 	TEST_CONSTRAINTS=constraints-colab.txt PYDEVD_DISABLE_FILE_VALIDATION=1 $(COLAB_BIN)/python -m pytest
 
 ## The lint checks on their own: ruff on the code and the notebook, and the notebook's JSON form.
@@ -103,6 +111,7 @@ lab: $(BIN)/.installed
 ## Speed, memory and accuracy benchmarks (not tests); need /usr/bin/time (Debian package "time").
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/bench.py
+	$(BIN)/python benchmarks/convnet.py
 	$(BIN)/python benchmarks/own_images.py
 	$(BIN)/python benchmarks/read_numbers.py
 

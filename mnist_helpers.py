@@ -17,7 +17,7 @@ import sys
 
 @contextlib.contextmanager
 def silenced():
-    """Send what libraries print (their C++ code and their logs included) to the null device for a while."""
+    """Send what libraries print, their C++ code and logs included, to the null device."""
     sys.stderr.flush()
     saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
     os.dup2(null, 2)
@@ -41,14 +41,15 @@ plt.rcParams.update(
     {"figure.dpi": 100, "savefig.dpi": 100, "font.size": 11, "image.interpolation": "nearest"}
 )
 colab_files = None
-with contextlib.suppress(
-    ImportError
-):  # Only in Google Colab: lets the notebook offer files for download.
+with contextlib.suppress(ImportError):  # Only in Colab: it offers files for download.
     from google.colab import files as colab_files
 
 
 # %%
 import math
+import os
+import time
+from pathlib import Path
 
 import keras
 import matplotlib.pyplot as plt
@@ -69,33 +70,36 @@ VALIDATION_SIZE = 5000  #@param {type:"integer"}
 MODEL_PATH = "mnist_digit_recognition.h5"  #@param {type:"string"}
 DATA_DIR = ""  #@param {type:"string"}
 OWN_IMAGES = ""  #@param {type:"string"}
+CONVNET_EPOCHS = 8  #@param {type:"integer"}
 
 
 # %%
 #@title Check the parameters and paths now, not after training
-# Why: a wrong value would otherwise fail minutes later, deep inside TensorFlow, with its words, not yours.
+# Why: a wrong value would otherwise fail minutes later, deep inside TensorFlow, in its words.
 import difflib
 import numbers
 import re
 import stat
 import tempfile
-from pathlib import Path
 
-LIMITS = {  # Parameter → (smallest, largest, what is allowed); whole numbers where the largest is whole.
+LIMITS = {  # Parameter → (smallest, largest, what is allowed); whole numbers if the largest is.
     "EPOCHS": (1, 10_000, "a whole number from 1 to 10,000, such as 10"),
+    "CONVNET_EPOCHS": (0, 10_000, "a whole number from 0 (no convnet) to 10,000, such as 8"),
     "BATCH_SIZE": (1, 60_000, "a whole number from 1 to 60,000, such as 512"),
     "SEED": (0, 2**32 - 1, "a whole number from 0 to 4,294,967,295, such as 42"),
     "VALIDATION_SIZE": (0, 59_999, "a whole number from 0 to 59,999, such as 5000"),
     "LEARNING_RATE": (1e-12, 1.0, "a number above 0 and at most 1, such as 0.015"),
 }
+# A training step's time on a 2-core CPU: about 2.5 ms, plus 2.5 µs an image in the batch.
+STEP_SECONDS, IMAGE_SECONDS = 2.5e-3, 2.5e-6
 
 
 class ParameterError(ValueError):
-    """A parameter or a path is unusable; the message names it, the value given and what is allowed."""
+    """Unusable parameters or paths: the message names each, the value given, what is allowed."""
 
 
 def file_kind(path):
-    """What path is: "a regular file", "a folder", "missing", or words such as "a named pipe (FIFO)"."""
+    """What path is: "a regular file", "a folder", "missing", "a named pipe (FIFO)", ..."""
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
@@ -113,8 +117,8 @@ def file_kind(path):
 
 
 def model_files(model_path):
-    """The four files the notebook saves, named after MODEL_PATH: .h5, .keras, and two LiteRT files."""
-    h5 = Path(model_path).expanduser()
+    """The four files saved, named after MODEL_PATH (.h5 in any case): .h5, .keras, 2 LiteRT."""
+    h5 = Path(model_path).expanduser().with_suffix(".h5")
     return (
         h5,
         h5.with_suffix(".keras"),
@@ -123,18 +127,23 @@ def model_files(model_path):
     )
 
 
-def refuse(name, value, allowed):
-    """Raise the ParameterError that names the parameter, the value given and what is allowed."""
+def quoted(path):
+    """A path in quotes, so that spaces show, and a word on a space at its start or end."""
+    text = os.fspath(path)
+    return repr(text) + (" (mind the space at its start or end)" if text != text.strip() else "")
+
+
+def refusal(name, value, allowed):
+    """The sentence that names the parameter, its value and what is allowed."""
     hint = (
         " (write numbers without quotes)" if isinstance(value, str) and "number" in allowed else ""
     )
-    raise ParameterError(
-        f"{name} = {value!r} ({type(value).__name__}) is not allowed: {name} must be {allowed}{hint}."
-    )
+    given = f"{name} = {value!r} ({type(value).__name__})"
+    return f"{given} is not allowed: {name} must be {allowed}{hint}."
 
 
-def check_value(name, value):
-    """Raise a ParameterError unless value is a number (a whole one if need be) in the range LIMITS allows."""
+def value_problem(name, value):
+    """The refusal of value unless it is a number (a whole one if need be) that LIMITS allows."""
     low, high, allowed = LIMITS[name]
     kind = numbers.Integral if isinstance(high, int) else numbers.Real
     if not (
@@ -143,16 +152,16 @@ def check_value(name, value):
         and math.isfinite(value)
         and low <= value <= high
     ):
-        refuse(name, value, allowed)
+        return refusal(name, value, allowed)
 
 
-def check_path(name, path, folder=False, writable=False):
-    """Raise a ParameterError unless path is a folder (or, unless folder, a file) that can be read, or written in."""
+def path_problem(name, path, folder=False, writable=False):
+    """Why path is not a folder (or, unless folder, a file) to read, or to write in; or None."""
     path = Path(path).expanduser()
     kind, wanted = file_kind(path), "a folder" if folder or writable else "a file or a folder"
     if kind not in (("a folder",) if folder or writable else ("a regular file", "a folder")):
         problem = "does not exist" if kind == "missing" else f"is {kind}, not {wanted}"
-        raise ParameterError(f"{name}: {path} {problem}; check {name}.")
+        return f"{name}: {quoted(path)} {problem}; check {name}."
     try:  # A probe: create a file that vanishes when closed, list the folder, or open the file.
         (
             tempfile.TemporaryFile(dir=path)
@@ -161,63 +170,89 @@ def check_path(name, path, folder=False, writable=False):
         ).close()
     except OSError as error:
         action = "no file can be written in it" if writable else "it cannot be read"
-        raise ParameterError(
-            f"{name}: {path}: {action} ({error.strerror.lower()}); check {name}."
-        ) from None
+        return f"{name}: {quoted(path)}: {action} ({error.strerror.lower()}); check {name}."
+
+
+def output_problem(name, path, what):
+    """Why the file at path cannot be replaced by a new one; None if it can."""
+    kind = file_kind(path)
+    if os.path.islink(path) and name == "MODEL_PATH":
+        real = quoted(os.path.realpath(path))
+        return f"MODEL_PATH: {quoted(path)} is a symbolic link to {real}: set MODEL_PATH there."
+    if kind == "a regular file" and not os.stat(path).st_mode & 0o222:
+        return f"{name}: {quoted(path)} is read-only; make it writable or {what}."
+    if kind not in ("a regular file", "missing"):
+        return f"{name}: {quoted(path)} is {kind}, where a file is to be saved; {what}."
+
+
+def path_problems(values):
+    """Why the paths in values (MODEL_PATH, DATA_DIR, OWN_IMAGES) cannot be used."""
+    model_path, own_images, problems = values["MODEL_PATH"], values["OWN_IMAGES"], []
+    if not isinstance(model_path, (str, os.PathLike)) or Path(model_path).suffix.lower() != ".h5":
+        example = "the path of an .h5 file, such as 'mnist_digit_recognition.h5'"
+        problems.append(refusal("MODEL_PATH", model_path, example))
+    else:
+        folder = Path(model_path).expanduser().parent
+        problems.append(path_problem("MODEL_PATH", folder, writable=True))
+        problems += [
+            output_problem("MODEL_PATH", target, "choose another MODEL_PATH")
+            for target in model_files(model_path)
+        ]
+    data_dirs = [  # The notebook reads the first that is set.
+        (name, folder)
+        for name, folder in [
+            ("DATA_DIR", values["DATA_DIR"]),
+            ("MNIST_DATA_DIR", os.environ.get("MNIST_DATA_DIR")),
+        ]
+        if isinstance(folder, (str, os.PathLike)) and folder
+    ]
+    problems += [path_problem(*data_dirs[0], folder=True)] if data_dirs else []
+    if isinstance(own_images, (str, os.PathLike)) and own_images:
+        problems.append(path_problem("OWN_IMAGES", own_images))
+        if file_kind(Path(own_images).expanduser()) == "a folder":  # predictions.csv is written.
+            problems.append(output_problem("OWN_IMAGES", "predictions.csv", "move it"))
+            if path_problem("OWN_IMAGES", ".", writable=True):
+                problems.append(
+                    "OWN_IMAGES: predictions.csv cannot be written in the working folder"
+                    f" {quoted(Path.cwd())}; run the notebook in a folder you can write in."
+                )
+    return problems
 
 
 def check_parameters(values):
-    """Check every parameter in values (such as globals()): the names papermill gave, type and range, the paths."""
+    """Check every parameter in values (such as globals()): the names papermill gave, types and
+    ranges, the paths; raise one ParameterError that names every problem. Then say if training
+    is expected to take more than a few minutes."""
     known = [*LIMITS, "MODEL_PATH", "DATA_DIR", "OWN_IMAGES"]
-    injected = [
-        source for source in values.get("In", []) if source.startswith("# Parameters\n")
-    ]  # papermill's.
-    for name in re.findall(r"^(\w+) =", injected[-1] if injected else "", flags=re.MULTILINE):
-        if name not in known:
-            close = difflib.get_close_matches(name, known, n=1) or [f"one of {', '.join(known)}"]
-            raise ParameterError(
-                f"{name} is not a parameter of this notebook: did you mean {close[0]}?"
-            )
-    for name in LIMITS:
-        check_value(name, values[name])
-    if values["BATCH_SIZE"] > 60_000 - values["VALIDATION_SIZE"]:
-        refuse(
-            "BATCH_SIZE",
-            values["BATCH_SIZE"],
-            f"at most the {60_000 - values['VALIDATION_SIZE']:,} training"
-            " images that VALIDATION_SIZE leaves",
-        )
+    injected = [source for source in values.get("In", []) if source.startswith("# Parameters\n")]
+    problems = [  # The names in the cell papermill injects.
+        f"{name} is not a parameter of this notebook: did you mean "
+        f"{(difflib.get_close_matches(name, known, n=1) or [f'one of {known}'])[0]}?"
+        for name in re.findall(r"^(\w+) =", injected[-1] if injected else "", flags=re.MULTILINE)
+        if name not in known
+    ]
+    problems += [value_problem(name, values[name]) for name in LIMITS]
+    if not any(problems[-len(LIMITS) :]) and (
+        values["BATCH_SIZE"] > 60_000 - values["VALIDATION_SIZE"]
+    ):
+        left = f"at most the {60_000 - values['VALIDATION_SIZE']:,} training images that"
+        left += " VALIDATION_SIZE leaves"
+        problems.append(refusal("BATCH_SIZE", values["BATCH_SIZE"], left))
     for name in ("DATA_DIR", "OWN_IMAGES"):
         if not isinstance(values[name], (str, os.PathLike, type(None))):
-            refuse(name, values[name], "a path in quotes, such as 'my_digits', or empty")
-    if (
-        not isinstance(values["MODEL_PATH"], (str, os.PathLike))
-        or Path(values["MODEL_PATH"]).suffix != ".h5"
-    ):
-        refuse(
-            "MODEL_PATH",
-            values["MODEL_PATH"],
-            "the path of an .h5 file, such as 'mnist_digit_recognition.h5'",
+            problems.append(refusal(name, values[name], "a path in quotes, such as 'my_digits'"))
+    problems = [problem for problem in problems + path_problems(values) if problem]
+    if problems:
+        raise ParameterError("\n".join(problems))
+    epochs, batch_size = values["EPOCHS"], values["BATCH_SIZE"]
+    steps = epochs * math.ceil((60_000 - values["VALIDATION_SIZE"]) / batch_size)
+    minutes = steps * (STEP_SECONDS + IMAGE_SECONDS * batch_size) / 60
+    if minutes > 10:  # The default parameters train in seconds.
+        took = f"{minutes / 60:,.1f} hours" if minutes > 60 else f"{minutes:.0f} minutes"
+        print(
+            f"Note: EPOCHS = {epochs} and BATCH_SIZE = {batch_size} make {steps:,} training"
+            f" steps: expect about {took} on a CPU."
         )
-    check_path("MODEL_PATH", Path(values["MODEL_PATH"]).expanduser().parent, writable=True)
-    for target in model_files(values["MODEL_PATH"]):
-        if file_kind(target) not in ("a regular file", "missing"):
-            raise ParameterError(
-                f"MODEL_PATH: {target} is {file_kind(target)}, where a model file is to be saved."
-            )
-    for name, data_dir in (
-        ("DATA_DIR", values["DATA_DIR"]),
-        ("MNIST_DATA_DIR", os.environ.get("MNIST_DATA_DIR")),
-    ):
-        if data_dir:  # The notebook reads the first of the two that is set.
-            check_path(name, data_dir, folder=True)
-            break
-    if values["OWN_IMAGES"]:
-        check_path("OWN_IMAGES", values["OWN_IMAGES"])
-        if file_kind("predictions.csv") not in ("a regular file", "missing"):
-            raise ParameterError(
-                f"predictions.csv is {file_kind('predictions.csv')}: move it, for the predictions."
-            )
 
 
 check_parameters(globals())
@@ -229,13 +264,19 @@ check_parameters(globals())
 import gzip
 import hashlib
 
-MNIST_FILES = {  # File name as published → SHA-256 of the .gz file.
-    "train-images-idx3-ubyte.gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
-    "train-labels-idx1-ubyte.gz": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
-    "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
-    "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
-}
-GET_MNIST = "download the four from https://ossci-datasets.s3.amazonaws.com/mnist/ into a folder named in DATA_DIR"
+MNIST_FILES = dict(  # File name as published → SHA-256 of the .gz file.
+    line.split()
+    for line in """
+train-images-idx3-ubyte.gz 440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609
+train-labels-idx1-ubyte.gz 3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c
+t10k-images-idx3-ubyte.gz 8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6
+t10k-labels-idx1-ubyte.gz f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6
+""".strip().splitlines()
+)
+GET_MNIST = (
+    "download the four files from https://ossci-datasets.s3.amazonaws.com/mnist/ into a folder"
+    " and name it in DATA_DIR (or in the MNIST_DATA_DIR environment variable)"
+)
 
 
 class MnistDataError(RuntimeError):
@@ -243,7 +284,7 @@ class MnistDataError(RuntimeError):
 
 
 def read_idx(path, sha256, ndim):
-    """Read one gzip-compressed IDX file of unsigned bytes with ndim dimensions, checked on the way."""
+    """Read one gzip-compressed IDX file of unsigned bytes with ndim dimensions, checked first."""
     path = Path(path)
     if not path.is_file():
         raise MnistDataError(f"{path.name} is missing from {path.parent}: {GET_MNIST}.")
@@ -253,15 +294,14 @@ def read_idx(path, sha256, ndim):
             f"{path.name} does not match its published SHA-256 checksum (corrupted, truncated"
             f" or a different file): delete it and {GET_MNIST}."
         )
-    data = gzip.decompress(
-        raw
-    )  # IDX: 4 bytes of type, then a big-endian 32-bit size per dimension, then the bytes.
+    # IDX: 4 bytes of type, then a big-endian 32-bit size per dimension, then the bytes.
+    data = gzip.decompress(raw)
     shape = tuple(np.frombuffer(data, ">u4", count=ndim, offset=4))
     return np.frombuffer(data, np.uint8, offset=4 + 4 * ndim).reshape(shape)
 
 
 def load_mnist_files(folder):
-    """Return ((train_images, train_labels), (test_images, test_labels)), as keras.datasets.mnist.load_data()."""
+    """((train_images, train_labels), (test_images, test_labels)), as Keras's mnist.load_data()."""
     arrays = [
         read_idx(Path(folder).expanduser() / name, sha256, 3 if "images" in name else 1)
         for name, sha256 in MNIST_FILES.items()
@@ -281,10 +321,17 @@ model = keras.Sequential([
 
 # %%
 #@title Define the plotting helpers for predictions
-# Why: matplotlib draws one image at a time; these lay out a grid of digits with honest confidences.
+# Why: matplotlib draws one image at a time; these lay out a grid of digits, confidences honest.
+def rounded_down(confidence, places=4):
+    """A confidence rounded down to places decimals and below 1: 0.9999 at most, never a certainty
+    the model lacks (float32 probabilities can round up to exactly 1)."""
+    return min(math.floor(confidence * 10**places), 10**places - 1) / 10**places
+
+
 def confidence_text(confidence):
-    """A confidence as a percentage rounded down: ">99.9%" at the most, never "100%"."""
-    return ">99.9%" if confidence >= 0.999 else f"{np.floor(confidence * 1000) / 10:.1f}%"
+    """A confidence as a percentage, rounded down by rounded_down: ">99.9%" at the most."""
+    shown = rounded_down(confidence, 3)
+    return ">99.9%" if shown == 0.999 else f"{100 * shown:.1f}%"
 
 
 def sample_indices(labels, digits, count=16, wrong=4):
@@ -295,92 +342,74 @@ def sample_indices(labels, digits, count=16, wrong=4):
 
 
 def prediction_grid(indices, images, digits, confidences, labels, columns=8, title=None):
-    """A grid of digits, each with the model's answer and confidence over the true label; red when wrong."""
+    """A grid of digits, each with the answer and confidence over the true label; red if wrong."""
     rows = -(-len(indices) // columns)
-    figure, axes = plt.subplots(
-        rows,
-        columns,
-        figsize=(1.3 * columns, 1.8 * rows + 0.3 * bool(title)),
-        squeeze=False,
-        layout="constrained",
-    )
+    figure, axes = plt.subplots(rows, columns, squeeze=False, layout="constrained",
+                                figsize=(1.3 * columns, 1.8 * rows + 0.3 * bool(title)))
     for axis in axes.flat:
         axis.axis("off")
     for axis, index in zip(axes.flat, indices):
         axis.imshow(images[index], cmap="gray", vmin=0, vmax=1)
-        axis.set_title(
-            f"{digits[index]} ({confidence_text(confidences[index])})\ntrue {labels[index]}",
-            color="black" if digits[index] == labels[index] else "red",
-            fontsize=10,
-        )
+        answer = f"{digits[index]} ({confidence_text(confidences[index])})"
+        axis.set_title(f"{answer}\ntrue {labels[index]}", fontsize=10,
+                       color="black" if digits[index] == labels[index] else "red")
     if title:
         figure.suptitle(title)
     return figure
 
 
 # %%
-#@title Define digit_evidence: each pixel's share of the model's score for each digit
-# Why: for this network the gradient has a closed form, exact and far faster than tf.GradientTape per image.
-def digit_evidence(model, images, labels):
-    """For each digit d, each pixel's share of d's score (before softmax), averaged over the images of d: while
-    the same hidden units are active, the score is the sum of each pixel times its gradient, plus a constant."""
-    dense_hidden, dense_output = (
-        layer for layer in model.layers if isinstance(layer, keras.layers.Dense)
-    )
-    w1, b1 = (np.asarray(weight) for weight in dense_hidden.weights)
-    w2 = np.asarray(dense_output.weights[0])
-    pixels = np.asarray(images, np.float32).reshape(len(images), -1)
-    active = (pixels @ w1 + b1) > 0
-    shares = [
-        (pixels[labels == d] * ((active[labels == d] * w2[:, d]) @ w1.T)).mean(axis=0)
-        for d in range(10)
-    ]
-    return np.array(shares).reshape(10, 28, 28)
+#@title Define digit_evidence: each pixel's share of the model's confidence in each digit
+# Why: Keras has no attribution call; input × gradient from tf.GradientTape works for any model.
+def digit_evidence(model, images, labels, batch_size=500):
+    """For each digit d, each pixel's ink times the gradient of the log-probability of d, averaged
+    over the images of d: how much that ink adds to (or takes from) the model's belief in d."""
+    labels, shares = np.asarray(labels, np.int64), []  # MNIST's labels are bytes; gather wants ints.
+    for start in range(0, len(images), batch_size):
+        pixels = tf.constant(images[start : start + batch_size], tf.float32)
+        with tf.GradientTape() as tape:
+            tape.watch(pixels)
+            probabilities = model(pixels, training=False)
+            right = tf.gather(probabilities, labels[start : start + batch_size], batch_dims=1)
+            log_right = tf.math.log(right + 1e-12)  # Finite even where the model says 0.
+        shares.append((pixels * tape.gradient(log_right, pixels)).numpy())
+    shares = np.concatenate(shares)
+    return np.array([shares[labels == digit].mean(axis=0) for digit in range(10)])
 
 
 # %%
 #@title Define write_atomically and save_h5: safe saves, and an .h5 that Keras 3 and tf-keras 2 load
-# Why: model.save writes in place (a failure destroys the old file), and its .h5 uses Keras 3's names only.
+# Why: a save that fails half-way must keep the old file; Keras 3's .h5 uses names tf-keras 2 lacks.
 import json
 import secrets
-import unittest.mock
 
 import h5py
 
 
 def write_atomically(path, write):
-    """Call write(temporary path), then rename the file to path; on failure keep the old file and say why."""
+    """Call write(a temporary path beside the file), then rename that file to path: a failed write
+    keeps the old file, and says why. A symbolic link is written through (its target replaced)."""
     path = Path(path).expanduser()
+    target = Path(os.path.realpath(path))
+    # A text path (Keras 3.13 needs one), hidden, with the suffix the writer expects.
     temporary = str(
-        path.with_name(f".{path.stem}-{secrets.token_hex(6)}{path.suffix.lower()}")
-    )  # A str: Keras 3.13.
+        target.with_name(f".{target.stem}-{secrets.token_hex(6)}{target.suffix.lower()}")
+    )
     try:
-        if (
-            path.is_file() and not path.stat().st_mode & 0o222
-        ):  # Made read-only by its owner: not replaced.
-            raise PermissionError(
-                13, "the file is read-only; make it writable or choose another name"
-            )
-        with (
-            tempfile.TemporaryDirectory() as scratch,
-            unittest.mock.patch.object(tempfile, "tempdir", scratch),
-        ):
-            write(
-                temporary
-            )  # Keras's own temporary folders go in scratch, and go with it, whatever happens.
-        os.replace(temporary, path)
+        if target.is_file() and not target.stat().st_mode & 0o222:  # Made read-only by its owner.
+            raise PermissionError(13, "the file is read-only; make it writable or save elsewhere")
+        write(temporary)
+        os.replace(temporary, target)
     except BaseException as error:
         with contextlib.suppress(OSError):
             os.remove(temporary)
-        if not isinstance(
-            error, Exception
-        ):  # An interruption: stop as asked, with no partial file left.
+        if not isinstance(error, Exception):  # An interruption: stop as asked, no partial file.
             raise
-        reason = (
+        reason = (  # The system's words, or the library's, naming the file itself.
             error.strerror.lower()
-            if isinstance(error, OSError) and error.strerror  # The system's words,
+            if isinstance(error, OSError) and error.strerror
             else str(error).replace(str(temporary), path.name)
-        )  # or the library's, naming the file itself.
+        )
         raise OSError(
             f"Could not save {path.name} ({reason}); the previous file, if any, is unchanged."
         ) from error
@@ -407,9 +436,7 @@ def save_h5(model, path):
     """model.save as an inference .h5 that Keras 3 and tf-keras 2 both load, written atomically."""
 
     def write(temporary):
-        with (
-            silenced()
-        ):  # Keras warns that .h5 is a legacy format: the notebook saves a .keras file too.
+        with silenced():  # Keras warns that .h5 is a legacy format: a .keras file is saved too.
             model.save(temporary, include_optimizer=False)
         with h5py.File(temporary, "r+") as file:
             file.attrs["model_config"] = json.dumps(
@@ -437,30 +464,47 @@ def litert_predict(path, images):
 
 
 # %%
-#@title Define load_digit_image and grayscale: open any picture file as greys, or say clearly why not
+#@title Define load_digit_image and grayscale: open any picture file as greys, or say why not
 # Why: Pillow opens pictures in many pixel modes and raises its own errors; this says them in words.
 import warnings
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
+Image.init()  # Registers every format Pillow has, so that the list below is complete.
+# Formats that Pillow only recognizes, or hands to another program (EPS runs Ghostscript).
+OUTSIDE_FORMATS = {"EPS", "BUFR", "GRIB", "HDF5", "MPEG", "WMF"}
+PICTURE_FORMATS = sorted(set(Image.OPEN) - OUTSIDE_FORMATS)
+IMAGE_SUFFIXES = tuple(
+    suffix for suffix, kind in Image.registered_extensions().items() if kind in PICTURE_FORMATS
+)
+HEIC = (
+    "a HEIC photo, which Pillow cannot read: save it as JPEG, or set the iPhone to"
+    " Settings → Camera → Formats → Most Compatible"
+)
 WORK_SIZE = 1024  # Longest side, in pixels, that the preparation works at.
 
 
+def shown_name(path):
+    """A file's name as text that can always be shown and written: undecodable bytes escaped."""
+    return os.fsencode(Path(path).name).decode(errors="backslashreplace")
+
+
 class DigitImageError(ValueError):
-    """A picture could not be read as a digit; the message names the file, the reason and the fix."""
+    """A picture could not be read as a digit; the message names the file, the reason, the fix."""
 
     def __init__(self, file, reason):
         super().__init__(f"{file}: {reason}")
         self.file, self.reason = file, reason
 
 
-def load_digit_image(path):
-    """Open a picture file or a drawing's bytes in a BytesIO (a PIL image as it is), turned upright as EXIF says."""
+def load_digit_image(path, formats=PICTURE_FORMATS, max_side=None):
+    """Open a picture file, or a drawing's bytes in a BytesIO, as a PIL image turned upright as
+    EXIF says. Only the given Pillow formats are read; max_side refuses a larger picture before
+    its pixels are decoded. An animation's first frame is read: info["frames"] counts them."""
     if isinstance(path, Image.Image):
         return path
     in_memory = isinstance(path, io.BytesIO)
-    name = "drawing" if in_memory else Path(path).name
+    name = "drawing" if in_memory else shown_name(path)
     if not in_memory and file_kind(path) != "a regular file":
         raise DigitImageError(
             name,
@@ -471,19 +515,18 @@ def load_digit_image(path):
     corrupt = "the picture data is truncated or corrupt ({}); save or copy it again"
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter(
-                "ignore"
-            )  # Pillow's notes on odd files (a corrupt EXIF block) would show as stderr.
-            warnings.simplefilter(
-                "error", Image.DecompressionBombWarning
-            )  # Pillow's size limit, as an error.
-            with Image.open(path) as image:
-                if image.format == "JPEG":
-                    image.draft(
-                        image.mode, (WORK_SIZE, WORK_SIZE)
-                    )  # Decode big JPEGs at a fraction.
+            # Pillow's notes on odd files (a corrupt EXIF block) would show as stderr.
+            warnings.simplefilter("ignore")
+            warnings.simplefilter("error", Image.DecompressionBombWarning)  # Pillow's size limit.
+            with Image.open(path, formats=formats) as image:  # Reads the header only.
+                if max_side and max(image.size) > max_side:
+                    raise DigitImageError(name, "a picture far larger than the pad")
+                if image.format == "JPEG":  # Decode big JPEGs at a fraction.
+                    image.draft(image.mode, (WORK_SIZE, WORK_SIZE))
                 image.load()
+                frames = getattr(image, "n_frames", 1)
                 image = image.copy()  # The first frame of an animation, detached from the file.
+                image.info["frames"] = frames
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise DigitImageError(
             name,
@@ -492,31 +535,28 @@ def load_digit_image(path):
         ) from None
     except UnidentifiedImageError:
         empty = not in_memory and os.stat(path).st_size == 0
+        if not in_memory and Path(path).suffix.lower() in (".heic", ".heif"):
+            raise DigitImageError(name, HEIC) from None
         reason = "the file is empty (0 bytes)" if empty else "not a picture Pillow can read"
-        raise DigitImageError(name, f"{reason}; use a PNG, JPEG, BMP, GIF or WebP file") from None
-    except OSError as error:
-        if (
-            error.errno is not None
-        ):  # The file system's refusal (permission denied, ...), not the data's.
-            raise DigitImageError(
-                name, f"the file cannot be read ({error.strerror.lower()})"
-            ) from None
-        raise DigitImageError(name, corrupt.format(error)) from None
+        raise DigitImageError(name, f"{reason}; use a PNG, JPEG, TIFF or WebP file") from None
+    except OSError as error:  # The file system's refusal (permission denied, ...), or the data's.
+        refusal = error.errno is not None and f"the file cannot be read ({error.strerror.lower()})"
+        raise DigitImageError(name, refusal or corrupt.format(error)) from None
+    except DigitImageError:
+        raise
     except (SyntaxError, ValueError) as error:  # Pillow's words for some kinds of corrupt data.
         raise DigitImageError(name, corrupt.format(error)) from None
     with warnings.catch_warnings():
-        warnings.simplefilter(
-            "ignore"
-        )  # A broken EXIF block: Pillow warns and keeps the picture as stored.
+        # A broken EXIF block: Pillow warns and keeps the picture as stored.
+        warnings.simplefilter("ignore")
         return ImageOps.exif_transpose(image)
 
 
 def grayscale(picture, name="picture"):
-    """A picture (PIL image or array) as a float32 array of greys in [0, 1]; see-through ones laid on paper."""
-    if (
-        isinstance(picture, Image.Image) and max(picture.size) > 2 * WORK_SIZE
-    ):  # Average large pictures down first.
-        factor = max(picture.size) // WORK_SIZE
+    """A picture (PIL image or array) as a float32 array of greys in [0, 1]; see-through ones are
+    laid on paper."""
+    if isinstance(picture, Image.Image) and max(picture.size) > 2 * WORK_SIZE:
+        factor = max(picture.size) // WORK_SIZE  # Average large pictures down first.
         picture = picture.convert("F" if picture.mode.startswith("I") else "RGBA").reduce(factor)
     if not isinstance(picture, Image.Image) or picture.mode.startswith("I") or picture.mode == "F":
         values = np.asarray(picture, np.float32)  # Greys from 0 to 1, to 255 or to 65,535.
@@ -538,9 +578,8 @@ def grayscale(picture, name="picture"):
     grey, alpha = rgba[..., :3] @ np.float32([0.299, 0.587, 0.114]), rgba[..., 3]
     if alpha.min() >= 0.99:
         return grey
-    ink_is_light = (
-        grey * alpha
-    ).sum() > 0.5 * alpha.sum()  # Lay light ink on black paper, dark ink on white.
+    # Lay light ink on black paper, dark ink on white.
+    ink_is_light = (grey * alpha).sum() > 0.5 * alpha.sum()
     return grey * alpha + (0.0 if ink_is_light else 1.0) * (1 - alpha)
 
 
@@ -886,65 +925,84 @@ def doubt_note(probabilities, inputs, measures):
 
 # %%
 #@title Define pictures_in, recognize_files and save_predictions: read a folder of pictures
-# Why: each picture needs the preparation, the model and the notes, and one bad file must not stop the others.
+# Why: each picture needs the preparation, the model and the notes; one bad file must not stop all.
 PREDICTION_COLUMNS = ["file", "predicted", "confidence", "note"]  # What predictions.csv holds.
 
 
+def skip_reason(path):
+    """Why pictures_in does not read path, or "" if it reads it."""
+    suffix = path.suffix.lower()
+    if path.name.startswith("."):
+        return "skipped: hidden (its name starts with a dot)"
+    if file_kind(path) == "a folder":
+        return "skipped: a subfolder; only the pictures right in the folder are read"
+    if suffix.strip() != suffix and suffix.strip() in IMAGE_SUFFIXES:
+        return f"skipped: its name ends with a space after {suffix.strip()}; rename it"
+    return "" if suffix in (*IMAGE_SUFFIXES, ".heic", ".heif") else "skipped: not a picture file"
+
+
 def pictures_in(source):
-    """(paths, skipped, is_folder) for a picture file or a folder; skipped: (name, reason) for what is not read."""
+    """(paths, skipped, is_folder) for a picture file or a folder; skipped: (name, reason) pairs,
+    three names for each reason and a count of the others."""
     source = Path(source).expanduser()
-    kind = file_kind(source)
+    kind, name = file_kind(source), shown_name(source)
     if kind == "a regular file":
         return [source], [], False
     if kind != "a folder":
-        reason = (
-            "no such file or folder"
-            if kind == "missing"
-            else f"{kind}, not a picture file or a folder"
-        )
-        raise DigitImageError(source.name, f"{reason}; check OWN_IMAGES")
+        reason = f"{kind}, not a picture file or a folder"
+        reason = "no such file or folder" if kind == "missing" else reason
+        raise DigitImageError(name, f"{reason}; check OWN_IMAGES")
     try:
         entries = sorted(source.iterdir(), key=lambda path: path.name)
     except OSError as error:
-        raise DigitImageError(
-            source.name, f"the folder cannot be read ({error.strerror.lower()})"
-        ) from None
-    paths, skipped, suffixes = [], [], ", ".join(IMAGE_SUFFIXES)
+        reason = f"the folder cannot be read ({error.strerror.lower()})"
+        raise DigitImageError(name, reason) from None
+    if entries and all(file_kind(path).startswith("out of reach") for path in entries):
+        reason = file_kind(entries[0])[14:-1]  # Listed, but no file in it can be opened.
+        raise DigitImageError(name, f"the folder can be listed but not searched ({reason})")
+    paths, skips = [], {}  # Skip reason → names.
     for path in entries:
-        if path.name.startswith("."):
-            skipped.append((path.name, "skipped: hidden (its name starts with a dot)"))
-        elif file_kind(path) == "a folder":
-            skipped.append(
-                (path.name, "skipped: a subfolder; only the pictures right in the folder are read")
-            )
-        elif path.suffix.lower() in IMAGE_SUFFIXES:
-            paths.append(path)
-        else:
-            skipped.append((path.name, f"skipped: not a picture file ({suffixes})"))
+        reason = skip_reason(path)
+        skips.setdefault(reason, []).append(shown_name(path)) if reason else paths.append(path)
+    skipped = [(file, why) for why, names in skips.items() for file in names[:3]]
+    more = [(f"{len(names) - 3:,} more files", why) for why, names in skips.items() if names[3:]]
+    skipped += more
     if not paths:
-        skipped.append((source.name, f"the folder holds no picture file ({suffixes})"))
+        skipped.append((name, "the folder holds no picture file (.png, .jpg, .gif, ...)"))
     return paths, skipped, True
 
 
+def with_frames(text, frames):
+    """text, with a note when only the first of an animation's frames was read."""
+    note = f"only the first of its {frames} frames was read" if frames > 1 else ""
+    return "; ".join(filter(None, [text, note]))
+
+
 def recognize_files(model, pictures):
-    """Read each picture (a path, or a (name, PIL image) pair) with model: a table of the readable ones by name (file,
-    picture, predicted: its digits, confidence: the least sure one's, note, inputs, probabilities), (file, reason)s."""
+    """Read each picture (a path, or a (name, PIL image) pair) with model. Returns a table of the
+    readable ones by name (file, picture: a copy for the figure, predicted: its digits,
+    confidence: the least sure one's, note, inputs, probabilities) and (file, reason) pairs."""
     named = [
-        (Path(item).name, Path(item)) if isinstance(item, (str, os.PathLike)) else item
+        (shown_name(item), Path(item)) if isinstance(item, (str, os.PathLike)) else item
         for item in pictures
     ]
     rows, errors = [], []
     for name, picture in sorted(named, key=lambda pair: pair[0]):
+        frames = 1
         try:
-            rows.append((name, picture, *prepare_digits(load_digit_image(picture), name)))
+            image = load_digit_image(picture)
+            frames = image.info.get("frames", 1)
+            inputs, measures = prepare_digits(image, name)
+            if isinstance(picture, Path):  # A small copy for the figure, should the file go.
+                image.thumbnail((200, 200))
+            rows.append((name, image, inputs, measures, frames))
         except DigitImageError as error:
-            errors.append((error.file, error.reason))
+            errors.append((name, with_frames(error.reason, frames)))
         except Exception as error:  # Anything else still names the file, and the others go on.
             errors.append((name, f"could not be prepared ({type(error).__name__}: {error})"))
-    table = pd.DataFrame(rows, columns=["file", "picture", "inputs", "measures"])
-    inputs = np.concatenate(
-        [*table["inputs"], np.zeros((0, 28, 28), np.float32)]
-    )  # Every digit of every picture.
+    table = pd.DataFrame(rows, columns=["file", "picture", "inputs", "measures", "frames"])
+    # Every digit of every picture, read in one call.
+    inputs = np.concatenate([*table["inputs"], np.zeros((0, 28, 28), np.float32)])
     answers = (
         np.asarray(model(inputs, training=False)) if len(inputs) else np.zeros((0, 10), np.float32)
     )
@@ -952,23 +1010,20 @@ def recognize_files(model, pictures):
         answers, np.cumsum([len(digits) for digits in table["inputs"]])[:-1]
     )[: len(table)]
     table["predicted"] = ["".join(map(str, p.argmax(axis=1))) for p in table["probabilities"]]
-    least_sure = [
-        min(p.max(axis=1).min(), 0.99999) for p in table["probabilities"]
-    ]  # float32 can round up to 1.
-    table["confidence"] = [
-        float(np.floor(share * 1e4)) / 1e4 for share in least_sure
-    ]  # Floored: 0.9999 at most.
-    table["note"] = [
-        doubt_note(*row) for row in zip(table["probabilities"], table["inputs"], table["measures"])
-    ]
-    return table.drop(columns="measures"), errors
+    table["confidence"] = [rounded_down(p.max(axis=1).min()) for p in table["probabilities"]]
+    readings = zip(*(table[name] for name in ("probabilities", "inputs", "measures", "frames")))
+    table["note"] = [with_frames(doubt_note(*reading[:3]), reading[3]) for reading in readings]
+    return table.drop(columns=["measures", "frames"]), errors
 
 
 def save_predictions(table, path):
-    """Write the PREDICTION_COLUMNS of table to a CSV file, atomically; return a sentence saying what was written."""
-    write_atomically(
-        path, lambda temporary: table[PREDICTION_COLUMNS].to_csv(temporary, index=False)
-    )
+    """Write the PREDICTION_COLUMNS of table to a CSV file, atomically: quoted as RFC 4180 says,
+    and a text that starts like a formula prefixed with ', as OWASP advises for spreadsheets."""
+    columns = table[PREDICTION_COLUMNS].astype({"predicted": str})
+    formula = ("=", "+", "-", "@", "\t", "\r")
+    for name in ("file", "note"):
+        columns[name] = ["'" * text.startswith(formula) + text for text in columns[name]]
+    write_atomically(path, lambda file: columns.to_csv(file, index=False, lineterminator="\r\n"))
     return f"Wrote {Path(path).name} with " + (
         f"{len(table)} row(s)"
         if len(table)
@@ -977,96 +1032,68 @@ def save_predictions(table, path):
 
 
 # %%
-#@title Define render_photo and naive_input: a phone photo of an MNIST digit, and a picture squeezed as it is
-# Why: to show (and test) the preparation on realistic photos whose digit is known, without a camera.
-def render_photo(digit, rng):
-    """A 28×28 MNIST digit (or several side by side) as a phone photo (an RGB PIL image): dark ink on tinted,
-    unevenly lit paper, 100–600 pixels tall, off-centre on a larger canvas, slightly blurred and noisy."""
-    digit = np.asarray(digit, np.float32) / (255 if np.max(digit) > 1 else 1)
-    size = int(rng.integers(100, 601))
-    ink = Image.fromarray(digit).resize(
-        (round(size * digit.shape[1] / digit.shape[0]), size), Image.Resampling.BICUBIC
-    )
-    ink = np.clip(np.asarray(ink), 0, 1)
-    width, height = (ink.shape[::-1] * rng.uniform(1.2, 2.0, size=2)).astype(int)
-    top, left = rng.integers(0, height - size + 1), rng.integers(0, width - ink.shape[1] + 1)
-    coverage = np.zeros((height, width), np.float32)
-    coverage[top : top + size, left : left + ink.shape[1]] = ink
-    coverage = ndimage.gaussian_filter(coverage, rng.uniform(0.3, 1.0) * size / 200)[..., None]
-    paper = rng.uniform([215, 205, 170], [255, 250, 240]).astype(np.float32)  # White to yellowish.
-    pen = rng.uniform([10, 10, 30], [70, 70, 130]).astype(np.float32)  # Black to blue.
-    angle = rng.uniform(0, 2 * np.pi)  # Light falls off across the page in some direction.
-    ramp = (
-        np.cos(angle) * np.linspace(0, 1, width)[None, :]
-        + np.sin(angle) * np.linspace(0, 1, height)[:, None]
-    )
-    light = (1 - rng.uniform(0, 0.2) * (ramp - ramp.min()) / max(np.ptp(ramp), 1e-6))[..., None]
-    pixels = (paper * (1 - coverage) + pen * coverage) * light
-    pixels += rng.standard_normal(pixels.shape, dtype=np.float32) * rng.uniform(2, 8)
-    return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))  # RGB, from the array's shape.
-
-
-def naive_input(image):
-    """A picture squeezed to 28×28 greys in [0, 1] as it is, with no preparation at all."""
-    return np.asarray(image.convert("L").resize((28, 28)), np.float32) / 255
-
-
-# %%
-#@title Define drawing_pad: draw a digit or a number, and the model reads it at the end of every stroke
-# Why: no widget library has a drawing canvas; anywidget runs this small one in Colab, JupyterLab and VS Code.
+#@title Define drawing_pad: draw a digit or a number; the model reads it after every stroke
+# Why: a page to draw on that talks to the kernel; anywidget runs it in Colab, Lab and VS Code.
 import anywidget
 import traitlets
 
 PAD_PROMPT = "Draw a digit, or a number, with the mouse, a finger or a pen."
-PAD_MAX_BYTES = (
-    1_000_000  # The pad sends a PNG of some kilobytes; anything far larger is refused at once ...
-)
-PAD_MAX_SIDE = 1000  # ... and so is a picture far larger than its 560×280 canvas.
+# The pad sends a PNG of some kilobytes: anything far larger is refused at once, ...
+PAD_MAX_BYTES = 1_000_000
+PAD_MAX_SIDE = 1000  # ... and so is a PNG that declares a picture far larger than the canvas.
+PAD_MAX_DIGITS = 12  # The pad answers at most as many digits as it can show.
 
 PAD_ESM = r"""
-const WIDTH = 560, HEIGHT = 280, PEN = 18;  // A felt pen: about 2.5 pixels once a digit is scaled to 20 pixels.
+// A felt pen: about 2.5 pixels once a digit is scaled to 20 pixels.
+const WIDTH = 560, HEIGHT = 280, PEN = 18;
 
 function render({ model, el }) {
   el.classList.add("mnist-pad");
   el.innerHTML = `<div class="mnist-pad-drawing">
-      <canvas class="mnist-pad-canvas" width="${WIDTH}" height="${HEIGHT}" aria-label="Drawing pad"></canvas>
+      <canvas class="mnist-pad-canvas" width="${WIDTH}" height="${HEIGHT}"
+        aria-label="Drawing pad"></canvas>
       <button class="mnist-pad-clear" type="button">Clear</button></div>
     <div class="mnist-pad-answer">
-      <div class="mnist-pad-digit"></div><div class="mnist-pad-status"></div><div class="mnist-pad-bars"></div>
-      <figure class="mnist-pad-input"><div></div><figcaption>what the model sees (28×28)</figcaption></figure></div>`;
+      <div class="mnist-pad-digit"></div><div class="mnist-pad-status"></div>
+      <div class="mnist-pad-bars"></div>
+      <figure class="mnist-pad-input"><div></div>
+        <figcaption>what the model sees (28×28)</figcaption></figure></div>`;
   const pad = el.querySelector(".mnist-pad-canvas"), ink = pad.getContext("2d");
   const inputs = el.querySelector(".mnist-pad-input div");
   const bars = el.querySelector(".mnist-pad-bars");
-  bars.innerHTML = [...Array(10).keys()].map((digit) => `<div class="mnist-pad-bar"><span>${digit}</span><div
-    class="mnist-pad-track"><div class="mnist-pad-fill"></div></div><span class="mnist-pad-percent"></span></div>`)
-    .join("");
-  // Strokes are counted across every view of this pad; answers to strokes before the last Clear are stale.
+  bars.innerHTML = [...Array(10).keys()].map((digit) => `<div class="mnist-pad-bar">
+    <span>${digit}</span><div class="mnist-pad-track"><div class="mnist-pad-fill"></div></div>
+    <span class="mnist-pad-percent"></span></div>`).join("");
+  // Strokes are counted across every view of this pad: answers to strokes before the last Clear
+  // are stale.
   let stroke = model.get("stroke"), cleared = stroke, pointer = null, last = null;
 
   function blank() {
     ink.fillStyle = "#fff";
     ink.fillRect(0, 0, WIDTH, HEIGHT);
-    Object.assign(ink, { fillStyle: "#111", strokeStyle: "#111", lineWidth: PEN, lineCap: "round", lineJoin: "round" });
+    Object.assign(ink, { fillStyle: "#111", strokeStyle: "#111", lineWidth: PEN,
+                         lineCap: "round", lineJoin: "round" });
   }
 
-  function show({ answered, digits, probabilities, model_input, status }) {
+  function show({ answered, digits, probabilities, percents, model_input, status }) {
     if (answered < cleared) return;
     el.querySelector(".mnist-pad-digit").textContent = digits.length ? digits.join("") : "?";
     el.querySelector(".mnist-pad-status").textContent = status;
     el.classList.toggle("mnist-pad-empty", !digits.length);
-    bars.hidden = digits.length > 1;  // The ten probabilities of one digit; a number's digits are in the status.
+    // The ten probabilities of one digit; a number's digits are in the status.
+    bars.hidden = digits.length > 1;
     bars.querySelectorAll(".mnist-pad-bar").forEach((bar, index) => {
-      const p = digits.length === 1 ? probabilities[0][index] : null;
-      bar.querySelector(".mnist-pad-fill").style.width = `${p === null ? 0 : (100 * p).toFixed(1)}%`;
-      // Rounded down, as confidence_text does in the kernel: a hesitation never shows as 100%.
-      bar.querySelector(".mnist-pad-percent").textContent =
-        p === null ? "" : p >= 0.999 ? ">99.9%" : `${(Math.floor(1000 * p) / 10).toFixed(1)}%`;
+      const one = digits.length === 1, p = one ? probabilities[0][index] : 0;
+      bar.querySelector(".mnist-pad-fill").style.width = `${(100 * p).toFixed(1)}%`;
+      // The kernel's text (confidence_text): a hesitation never shows as 100%.
+      bar.querySelector(".mnist-pad-percent").textContent = one ? percents[0][index] : "";
       bar.classList.toggle("mnist-pad-chosen", index === digits[0]);
     });
-    inputs.replaceChildren(...model_input.map((pixels) => {  // Each digit's 28×28 input, left to right.
+    // Each digit's 28×28 input, left to right.
+    inputs.replaceChildren(...model_input.map((pixels) => {
       const canvas = Object.assign(document.createElement("canvas"), { width: 28, height: 28 });
-      const image = new ImageData(Uint8ClampedArray.from(pixels.flat().flatMap((grey) => [grey, grey, grey, 255])), 28);
-      canvas.getContext("2d").putImageData(image, 0, 0);
+      const rgba = pixels.flat().flatMap((grey) => [grey, grey, grey, 255]);
+      canvas.getContext("2d").putImageData(new ImageData(Uint8ClampedArray.from(rgba), 28), 0, 0);
       return canvas;
     }));
   }
@@ -1080,7 +1107,8 @@ function render({ model, el }) {
 
   function point(event) {  // In canvas pixels, inside the border, whatever size the page gives it.
     const box = pad.getBoundingClientRect();
-    const x = event.clientX - box.left - pad.clientLeft, y = event.clientY - box.top - pad.clientTop;
+    const x = event.clientX - box.left - pad.clientLeft;
+    const y = event.clientY - box.top - pad.clientTop;
     return [x * WIDTH / pad.clientWidth, y * HEIGHT / pad.clientHeight];
   }
 
@@ -1096,7 +1124,8 @@ function render({ model, el }) {
   pad.addEventListener("pointermove", (event) => {
     if (event.pointerId !== pointer) return;
     event.preventDefault();
-    for (const each of event.getCoalescedEvents?.().length ? event.getCoalescedEvents() : [event]) {
+    const coalesced = event.getCoalescedEvents?.() ?? [];
+    for (const each of coalesced.length ? coalesced : [event]) {
       ink.beginPath();
       ink.moveTo(...last);
       ink.lineTo(...(last = point(each)));
@@ -1114,10 +1143,11 @@ function render({ model, el }) {
   el.querySelector(".mnist-pad-clear").addEventListener("click", () => {
     blank();
     cleared = send(null);  // Shown at once, without waiting for the kernel, which answers the same.
-    show({ answered: cleared, digits: [], probabilities: [], model_input: [], status: model.get("prompt") });
+    show({ answered: cleared, digits: [], probabilities: [], percents: [], model_input: [],
+           status: model.get("prompt") });
   });
-  const update = () => show(Object.fromEntries(
-    ["answered", "digits", "probabilities", "model_input", "status"].map((name) => [name, model.get(name)])));
+  const names = ["answered", "digits", "probabilities", "percents", "model_input", "status"];
+  const update = () => show(Object.fromEntries(names.map((name) => [name, model.get(name)])));
   blank();
   model.on("change:answered", update);
   update();
@@ -1128,36 +1158,50 @@ export default { render };
 """
 
 PAD_CSS = """
-.mnist-pad { display: inline-flex; flex-wrap: wrap; gap: 16px; padding: 8px; font-family: sans-serif; }
+.mnist-pad { display: inline-flex; flex-wrap: wrap; gap: 16px; padding: 8px;
+  font-family: sans-serif; }
 .mnist-pad-drawing, .mnist-pad-answer { display: flex; flex-direction: column; gap: 6px; }
-.mnist-pad-canvas { width: 560px; height: 280px; border: 1px solid #888; touch-action: none; cursor: crosshair; }
-.mnist-pad-clear { align-self: flex-start; padding: 4px 16px; } .mnist-pad-answer { width: 220px; }
-.mnist-pad-digit { font-size: 56px; font-weight: bold; } .mnist-pad-empty .mnist-pad-digit { opacity: 0.35; }
-.mnist-pad-status { font-size: 13px; min-height: 2.6em; } .mnist-pad-percent { width: 3.6em; text-align: right; }
-.mnist-pad-bar { display: flex; align-items: center; gap: 6px; font-size: 12px; } .mnist-pad-chosen { font-weight: 700 }
-.mnist-pad-track { flex: 1; height: 10px; background: rgba(128, 128, 128, 0.2); } .mnist-pad-input { margin: 0; }
-.mnist-pad-fill { height: 100%; width: 0; background: #8a8a8a; } .mnist-pad-chosen .mnist-pad-fill { background: red; }
-.mnist-pad-input canvas { width: 84px; height: 84px; image-rendering: pixelated; border: 1px solid #888; margin: 2px; }
+.mnist-pad-canvas { width: 560px; height: 280px; border: 1px solid #888; touch-action: none;
+  cursor: crosshair; }
+.mnist-pad-clear { align-self: flex-start; padding: 4px 16px; }
+.mnist-pad-answer { width: 220px; }
+.mnist-pad-digit { font-size: 56px; font-weight: bold; }
+.mnist-pad-empty .mnist-pad-digit { opacity: 0.35; }
+.mnist-pad-status { font-size: 13px; min-height: 2.6em; }
+.mnist-pad-percent { width: 3.6em; text-align: right; }
+.mnist-pad-bar { display: flex; align-items: center; gap: 6px; font-size: 12px; }
+.mnist-pad-chosen { font-weight: 700 }
+.mnist-pad-track { flex: 1; height: 10px; background: rgba(128, 128, 128, 0.2); }
+.mnist-pad-input { margin: 0; }
+.mnist-pad-fill { height: 100%; width: 0; background: #8a8a8a; }
+.mnist-pad-chosen .mnist-pad-fill { background: red; }
+.mnist-pad-input canvas { width: 84px; height: 84px; image-rendering: pixelated;
+  border: 1px solid #888; margin: 2px; }
 """
 
 
 class DrawingPad(anywidget.AnyWidget):
-    """A canvas to draw digits on. The page sends each stroke's drawing as PNG bytes; the kernel answers with
-    the digits read, left to right, and for each its probabilities and 28×28 input (0–255 greys), and a status."""
+    """A canvas to draw digits on. The page sends each stroke's drawing as PNG bytes; the kernel
+    answers with the digits read, left to right, and for each its probabilities (as numbers and
+    as text), its 28×28 input (0–255 greys), and a status."""
 
     _esm, _css = PAD_ESM, PAD_CSS
-    drawing = traitlets.Any(None, allow_none=True).tag(
-        sync=True, echo_update=False
-    )  # The page has it already.
-    stroke = traitlets.Int(0).tag(
-        sync=True
-    )  # Counts the page's strokes; `answered` is the one answered.
+    # The page has the drawing already: it is not echoed back.
+    drawing = traitlets.Any(None, allow_none=True).tag(sync=True, echo_update=False)
+    stroke = traitlets.Int(0).tag(sync=True)  # Counts the page's strokes; `answered`: the one read.
     answered = traitlets.Int(0).tag(sync=True)
     digits = traitlets.List(traitlets.Int()).tag(sync=True)
     probabilities = traitlets.List(traitlets.List(traitlets.Float())).tag(sync=True)
+    percents = traitlets.List(traitlets.List(traitlets.Unicode())).tag(sync=True)
     model_input = traitlets.List().tag(sync=True)
     status = traitlets.Unicode(PAD_PROMPT).tag(sync=True)
     prompt = traitlets.Unicode(PAD_PROMPT).tag(sync=True)
+
+    def _repr_mimebundle_(self, **kwargs):
+        """The live pad where widgets run; a line of text in static views (GitHub, nbviewer)."""
+        data, metadata = super()._repr_mimebundle_(**kwargs)
+        html = "<p><i>Run the notebook to draw on the pad here.</i></p>"
+        return data | {"text/html": html}, metadata
 
     def __init__(self, model):
         if tuple(model.input_shape) != (None, 28, 28) or tuple(model.output_shape) != (None, 10):
@@ -1167,16 +1211,14 @@ class DrawingPad(anywidget.AnyWidget):
             )
         super().__init__()
         self.model = model
-        model(
-            np.zeros((1, 28, 28), np.float32), training=False
-        )  # Warm the model up now, not on the first stroke.
+        # Warm the model up now, not on the first stroke.
+        model(np.zeros((1, 28, 28), np.float32), training=False)
 
-    @traitlets.observe(
-        "stroke"
-    )  # Every stroke, even one that leaves the drawing as it was (a tap on ink).
+    # Every stroke, even one that leaves the drawing as it was (a tap on ink).
+    @traitlets.observe("stroke")
     def _read(self, change):
         """Answer the drawing; never raise (a kernel cannot report errors to the page)."""
-        state = {"digits": [], "probabilities": [], "model_input": [], "status": PAD_PROMPT}
+        state = dict(digits=[], probabilities=[], percents=[], model_input=[], status=PAD_PROMPT)
         try:
             if self.drawing:  # PNG bytes; nothing after a Clear.
                 if (
@@ -1186,15 +1228,18 @@ class DrawingPad(anywidget.AnyWidget):
                     raise DigitImageError(
                         "drawing", "not PNG bytes of a drawing, or far more than a drawing has"
                     )
-                image = load_digit_image(io.BytesIO(self.drawing))
-                if max(image.size) > PAD_MAX_SIDE:
-                    raise DigitImageError("drawing", "a picture far larger than the pad")
+                # PNG only, and its size read from its header before any pixel is decoded.
+                image = load_digit_image(io.BytesIO(self.drawing), ("PNG",), PAD_MAX_SIDE)
                 inputs, measures = prepare_digits(image, "drawing")
+                if len(inputs) > PAD_MAX_DIGITS:
+                    raise DigitImageError(
+                        "drawing",
+                        f"{len(inputs)} marks, more than the {PAD_MAX_DIGITS} digits the pad"
+                        " shows; clear it and draw fewer",
+                    )
                 probabilities = np.asarray(self.model(inputs, training=False))
-                digits, note = (
-                    probabilities.argmax(axis=1).tolist(),
-                    doubt_note(probabilities, inputs, measures),
-                )
+                digits = probabilities.argmax(axis=1).tolist()
+                note = doubt_note(probabilities, inputs, measures)
                 read = ", ".join(
                     f"{digit} ({confidence_text(max(p))} sure)"
                     for digit, p in zip(digits, probabilities)
@@ -1202,13 +1247,12 @@ class DrawingPad(anywidget.AnyWidget):
                 state = {
                     "digits": digits,
                     "probabilities": np.round(probabilities.astype(float), 4).tolist(),
+                    "percents": [list(map(confidence_text, p)) for p in probabilities],
                     "model_input": np.round(inputs * 255).astype(int).tolist(),
                     "status": f"Read as {read}." + (f" Note: {note}." if note else ""),
                 }
         except DigitImageError as error:
-            if (
-                "no ink" not in error.reason
-            ):  # An empty pad is no error: the prompt says what to do.
+            if "no ink" not in error.reason:  # An empty pad is no error: the prompt says it all.
                 state["status"] = (
                     f"Draw a digit: the pad's drawing could not be read ({error.reason})."
                 )
@@ -1222,10 +1266,10 @@ class DrawingPad(anywidget.AnyWidget):
 
 
 def drawing_pad(model):
-    """A drawing pad that reads digits with model: a Keras model, or the path of a saved .keras or .h5 file."""
-    with contextlib.suppress(
-        ImportError
-    ):  # Only in Google Colab: third-party widgets need its widget manager.
+    """A drawing pad that reads digits with model: a Keras model, or the path of a saved .keras or
+    .h5 file."""
+    # Only in Google Colab: third-party widgets need its widget manager.
+    with contextlib.suppress(ImportError):
         from google.colab import output
 
         output.enable_custom_widget_manager()
@@ -1240,6 +1284,7 @@ def drawing_pad(model):
             ) from None
     elif not isinstance(model, keras.Model):
         raise TypeError(
-            f"drawing_pad needs a Keras model or the path of a saved one, not {type(model).__name__}"
+            "drawing_pad needs a Keras model or the path of a saved one,"
+            f" not {type(model).__name__}"
         )
     return DrawingPad(model)

@@ -8,7 +8,7 @@ import pytest
 from notebook import run_notebook, run_until_evaluated
 
 PARAMETERS = ["EPOCHS", "BATCH_SIZE", "LEARNING_RATE", "SEED", "VALIDATION_SIZE", "MODEL_PATH", "DATA_DIR",
-              "OWN_IMAGES"]
+              "OWN_IMAGES", "CONVNET_EPOCHS"]
 
 
 @pytest.fixture
@@ -23,7 +23,8 @@ def test_the_default_parameters_pass(nb, defaults):
 
 @pytest.mark.parametrize("name, value", [("VALIDATION_SIZE", 0), ("LEARNING_RATE", 1), ("LEARNING_RATE", 1e-4),
                                          ("OWN_IMAGES", "my digits"), ("SEED", 2**32 - 1),
-                                         ("BATCH_SIZE", 60_000 - 5000), ("EPOCHS", 1), ("DATA_DIR", None)])
+                                         ("BATCH_SIZE", 60_000 - 5000), ("EPOCHS", 1),
+                                         ("DATA_DIR", None), ("MODEL_PATH", "Model.H5")])
 def test_values_at_the_edges_pass(nb, defaults, name, value, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # check_parameters checks the paths too: "my digits" must exist.
     (tmp_path / "my digits").mkdir()
@@ -51,7 +52,6 @@ def test_values_at_the_edges_pass(nb, defaults, name, value, tmp_path, monkeypat
     ("MODEL_PATH", "model.keras", "the path of an .h5 file"),
     ("MODEL_PATH", None, "the path of an .h5 file"),
     ("MODEL_PATH", "", "the path of an .h5 file"),
-    ("MODEL_PATH", "model.H5", "the path of an .h5 file"),  # Keras reads only a lower-case .h5.
     ("DATA_DIR", 3, "a path in quotes"),
     ("OWN_IMAGES", ["a.png"], "a path in quotes"),
 ])
@@ -75,11 +75,11 @@ def test_bad_parameters_stop_the_notebook_before_it_loads_data(tmp_path, monkeyp
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ValueError, match=r"EPOCHS = '1' \(str\) is not allowed"):
         run_until_evaluated(EPOCHS="1", DATA_DIR=str(tmp_path / "no such folder"))
-    with pytest.raises(ValueError, match=r"DATA_DIR: .*no such folder does not exist; check DATA_DIR"):
+    with pytest.raises(ValueError, match=r"DATA_DIR: .*no such folder' does not exist; check"):
         run_until_evaluated(DATA_DIR=str(tmp_path / "no such folder"))
-    with pytest.raises(ValueError, match=r"MODEL_PATH: .*no such folder does not exist"):
+    with pytest.raises(ValueError, match=r"MODEL_PATH: .*no such folder' does not exist"):
         run_until_evaluated(MODEL_PATH=str(tmp_path / "no such folder" / "model.h5"))
-    with pytest.raises(ValueError, match=r"OWN_IMAGES: .*my digits does not exist; check OWN_IMAGES"):
+    with pytest.raises(ValueError, match=r"OWN_IMAGES: .*my digits' does not exist; check"):
         run_until_evaluated(OWN_IMAGES=str(tmp_path / "my digits"))
     assert list(tmp_path.iterdir()) == []  # Nothing was written.
 
@@ -100,15 +100,15 @@ def test_good_paths_pass_and_leave_nothing_behind(nb, defaults, tmp_path):
 
 
 @pytest.mark.parametrize("change, words", [
-    ({"MODEL_PATH": "missing/model.h5"}, "MODEL_PATH: {tmp}/missing does not exist"),
-    ({"MODEL_PATH": "a file/model.h5"}, "MODEL_PATH: {tmp}/a file is a regular file, not a folder"),
-    ({"MODEL_PATH": "model folder.h5"}, "MODEL_PATH: {tmp}/model folder.h5 is a folder, where a model file"),
-    ({"MODEL_PATH": "pipe.h5"}, "MODEL_PATH: {tmp}/pipe.keras is a named pipe (FIFO), where a model file"),
-    ({"DATA_DIR": "missing"}, "DATA_DIR: {tmp}/missing does not exist; check DATA_DIR"),
-    ({"DATA_DIR": "a file"}, "DATA_DIR: {tmp}/a file is a regular file, not a folder"),
-    ({"OWN_IMAGES": "missing.png"}, "OWN_IMAGES: {tmp}/missing.png does not exist; check OWN_IMAGES"),
-    ({"OWN_IMAGES": "pipe.png"}, "OWN_IMAGES: {tmp}/pipe.png is a named pipe (FIFO), not a file or a folder"),
-])
+    ({"MODEL_PATH": "missing/model.h5"}, "MODEL_PATH: '{tmp}/missing' does not exist"),
+    ({"MODEL_PATH": "a file/model.h5"}, "MODEL_PATH: '{tmp}/a file' is a regular file, not a"),
+    ({"MODEL_PATH": "model folder.h5"}, "MODEL_PATH: '{tmp}/model folder.h5' is a folder, where"),
+    ({"MODEL_PATH": "pipe.h5"}, "MODEL_PATH: '{tmp}/pipe.keras' is a named pipe (FIFO), where"),
+    ({"DATA_DIR": "missing"}, "DATA_DIR: '{tmp}/missing' does not exist; check DATA_DIR"),
+    ({"DATA_DIR": "a file"}, "DATA_DIR: '{tmp}/a file' is a regular file, not a folder"),
+    ({"OWN_IMAGES": "missing.png"}, "OWN_IMAGES: '{tmp}/missing.png' does not exist; check"),
+    ({"OWN_IMAGES": "pipe.png"}, "OWN_IMAGES: '{tmp}/pipe.png' is a named pipe (FIFO), not a file"),
+])  # Paths are quoted (issue 29): a space at either end shows.
 def test_a_bad_path_is_named_before_training(nb, defaults, tmp_path, change, words):
     (tmp_path / "a file").write_text("not a folder\n")
     (tmp_path / "model folder.h5").mkdir()
@@ -121,7 +121,8 @@ def test_a_bad_path_is_named_before_training(nb, defaults, tmp_path, change, wor
 
 def test_without_data_dir_the_check_reads_mnist_data_dir(nb, defaults, tmp_path, monkeypatch):
     monkeypatch.setenv("MNIST_DATA_DIR", str(tmp_path / "missing"))
-    with pytest.raises(nb.ParameterError, match=r"MNIST_DATA_DIR: .*missing does not exist; check MNIST_DATA_DIR"):
+    words = r"MNIST_DATA_DIR: .*missing' does not exist; check MNIST_DATA_DIR"
+    with pytest.raises(nb.ParameterError, match=words):
         nb.check_parameters(defaults | {"DATA_DIR": ""})
 
 
@@ -136,7 +137,8 @@ def test_a_folder_that_cannot_be_read_is_named(nb, defaults, tmp_path, monkeypat
         return real_scandir(path)
 
     monkeypatch.setattr(os, "scandir", scandir)
-    with pytest.raises(nb.ParameterError, match=r"OWN_IMAGES: .*pictures: it cannot be read \(permission denied\)"):
+    words = r"OWN_IMAGES: .*pictures': it cannot be read \(permission denied\)"
+    with pytest.raises(nb.ParameterError, match=words):
         nb.check_parameters(parameters_in(tmp_path, defaults, OWN_IMAGES="pictures"))
 
 
@@ -228,26 +230,6 @@ def test_an_interrupted_save_leaves_no_partial_file_and_stops(nb, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_an_interrupted_keras_save_leaves_no_temporary_folder(nb, tmp_path, monkeypatch):
-    """Keras's .keras save makes a folder with tempfile.mkdtemp; interrupted right after, nothing stays in TMPDIR."""
-    tmpdir, tempfile, keras = tmp_path / "tmp", nb.tempfile, nb.keras
-    tmpdir.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(tmpdir))
-    made, mkdtemp = [], tempfile.mkdtemp
-
-    def interrupted(*args, **kwargs):  # Keras calls mkdtemp() bare; TemporaryDirectory passes its arguments.
-        made.append(mkdtemp(*args, **kwargs))
-        if not args and not kwargs:
-            raise KeyboardInterrupt
-        return made[-1]
-
-    monkeypatch.setattr(tempfile, "mkdtemp", interrupted)
-    model = keras.Sequential([keras.Input(shape=(28, 28)), keras.layers.Flatten(), keras.layers.Dense(10)])
-    with pytest.raises(KeyboardInterrupt):
-        nb.write_atomically(tmp_path / "model.keras", model.save)
-    assert made and list(tmpdir.iterdir()) == [] and [path.name for path in tmp_path.iterdir()] == ["tmp"]
-
-
 def test_a_read_only_file_is_not_replaced(nb, tmp_path, model_stub):
     """A file its owner made read-only stays as it is (root could write it: the check reads the mode)."""
     path = tmp_path / "model.h5"
@@ -263,7 +245,8 @@ def test_predictions_csv_that_is_a_folder_is_named_before_training(nb, defaults,
     monkeypatch.chdir(tmp_path)
     (tmp_path / "pictures").mkdir()
     (tmp_path / "predictions.csv").mkdir()
-    with pytest.raises(nb.ParameterError, match=r"predictions\.csv is a folder: move it"):
+    words = r"OWN_IMAGES: 'predictions\.csv' is a folder, where a file is to be saved"
+    with pytest.raises(nb.ParameterError, match=words):
         nb.check_parameters(defaults | {"OWN_IMAGES": "pictures"})
 
 
@@ -275,3 +258,148 @@ def test_a_misspelt_parameter_given_to_papermill_is_refused_with_the_nearest_nam
                                                                 "mean EPOCHS?"):
         run_notebook(tmp_path, EPOCS=3)
     assert sorted(path.name for path in tmp_path.iterdir()) == ["mnist_digit_recognition.ipynb"]  # Nothing else.
+
+
+# Nothing breaks, round 3 (issue 29), and a read-only model file (issue 30): refused up front.
+
+
+def test_every_bad_parameter_is_named_in_one_message(nb, defaults):
+    with pytest.raises(nb.ParameterError) as caught:
+        nb.check_parameters(
+            defaults | {"EPOCHS": 0, "BATCH_SIZE": "512", "MODEL_PATH": "model.keras"}
+        )
+    lines = str(caught.value).splitlines()
+    assert [line.split(" = ")[0] for line in lines] == ["EPOCHS", "BATCH_SIZE", "MODEL_PATH"], lines
+    assert lines[1].startswith("BATCH_SIZE = '512' (str) is not allowed"), lines
+
+
+def test_a_path_is_quoted_as_typed_and_a_space_at_its_ends_is_pointed_out(
+    nb, defaults, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "my digits").mkdir()
+    with pytest.raises(nb.ParameterError) as caught:
+        nb.check_parameters(defaults | {"OWN_IMAGES": " my digits"})
+    assert str(caught.value) == (
+        "OWN_IMAGES: ' my digits' (mind the space at its start or end) does not exist;"
+        " check OWN_IMAGES."
+    )
+
+
+def test_a_model_path_in_any_case_saves_lower_case_files(nb):
+    assert [path.name for path in nb.model_files("Model.H5")] == [
+        "Model.h5",
+        "Model.keras",
+        "Model.tflite",
+        "Model_quantized.tflite",
+    ]
+
+
+@pytest.mark.parametrize("linked", ["model.h5", "model.keras"])
+def test_a_model_path_that_is_a_symbolic_link_is_refused_naming_its_target(
+    nb, defaults, tmp_path, linked
+):
+    (tmp_path / "drive").mkdir()
+    (tmp_path / "drive" / linked).write_bytes(b"the old model")
+    (tmp_path / linked).symlink_to(tmp_path / "drive" / linked)
+    with pytest.raises(nb.ParameterError) as caught:
+        nb.check_parameters(parameters_in(tmp_path, defaults))
+    assert str(caught.value) == (
+        f"MODEL_PATH: '{tmp_path / linked}' is a symbolic link to"
+        f" '{tmp_path / 'drive' / linked}': set MODEL_PATH there."
+    )
+
+
+@pytest.mark.parametrize(
+    "name", ["model.h5", "model.keras", "model.tflite", "model_quantized.tflite"]
+)
+def test_a_read_only_model_file_is_refused_before_training_naming_it(nb, defaults, tmp_path, name):
+    (tmp_path / name).write_bytes(b"a kept model")
+    (tmp_path / name).chmod(0o444)
+    with pytest.raises(nb.ParameterError) as caught:
+        nb.check_parameters(parameters_in(tmp_path, defaults))
+    assert str(caught.value) == (
+        f"MODEL_PATH: '{tmp_path / name}' is read-only; make it writable or choose"
+        " another MODEL_PATH."
+    )
+
+
+def test_a_working_folder_that_cannot_take_predictions_csv_is_refused_before_training(
+    nb, defaults, tmp_path, monkeypatch
+):
+    """A read-only working folder (emulated: as root, a read-only mode would not stop the probe)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pictures").mkdir()
+    (tmp_path / "models").mkdir()
+    real = nb.tempfile.TemporaryFile
+
+    def refused(*args, dir=None, **kwargs):
+        if Path(dir).resolve() == tmp_path:
+            raise OSError(errno.EROFS, "Read-only file system", str(dir))
+        return real(*args, dir=dir, **kwargs)
+
+    monkeypatch.setattr(nb.tempfile, "TemporaryFile", refused)
+    parameters = defaults | {"MODEL_PATH": "models/model.h5"}
+    nb.check_parameters(parameters)  # Without OWN_IMAGES, nothing is written there.
+    with pytest.raises(
+        nb.ParameterError,
+        match=r"^OWN_IMAGES: predictions\.csv cannot be written in the working folder '.*'; run"
+        r" the notebook in a folder you can write in\.$",
+    ):
+        nb.check_parameters(parameters | {"OWN_IMAGES": "pictures"})
+    (tmp_path / "one.png").write_bytes(b"")
+    nb.check_parameters(
+        parameters | {"OWN_IMAGES": "one.png"}
+    )  # A single picture writes no CSV.
+
+
+def test_a_read_only_predictions_csv_is_refused_before_training(
+    nb, defaults, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pictures").mkdir()
+    (tmp_path / "predictions.csv").write_text("file\r\n")
+    (tmp_path / "predictions.csv").chmod(0o444)
+    with pytest.raises(
+        nb.ParameterError, match=r"^OWN_IMAGES: 'predictions\.csv' is read-only; make it"
+    ):
+        nb.check_parameters(parameters_in(tmp_path, defaults) | {"OWN_IMAGES": "pictures"})
+
+
+@pytest.mark.parametrize(
+    "changes, unit", [({"EPOCHS": 10_000}, "hours"), ({"BATCH_SIZE": 1}, "minutes")]
+)
+def test_a_long_run_says_how_long_before_training(nb, defaults, changes, unit, capsys):
+    """EPOCHS = 10000: over an hour; BATCH_SIZE = 1: 550,000 steps, more than a few minutes."""
+    nb.check_parameters(defaults)
+    assert capsys.readouterr().out == ""
+    nb.check_parameters(defaults | changes)
+    out = capsys.readouterr().out
+    took = float(out.split("expect about ")[1].split(f" {unit}")[0].replace(",", ""))
+    parameters = defaults | changes
+    assert out.startswith(
+        f"Note: EPOCHS = {parameters['EPOCHS']} and BATCH_SIZE = {parameters['BATCH_SIZE']} make"
+    )
+    assert took > 1 if unit == "hours" else took > 10
+
+
+def test_write_atomically_writes_through_a_symbolic_link(nb, tmp_path, model_stub):
+    """The link stays a link; its target gets the new file (renamed beside it); nothing is left."""
+    (tmp_path / "drive").mkdir()
+    (tmp_path / "drive" / "model.h5").write_bytes(b"the old model")
+    (tmp_path / "model.h5").symlink_to(tmp_path / "drive" / "model.h5")
+    nb.write_atomically(tmp_path / "model.h5", model_stub)
+    assert (tmp_path / "model.h5").is_symlink() and (
+        tmp_path / "drive" / "model.h5"
+    ).read_bytes() == b"model"
+    assert sorted(path.name for path in tmp_path.rglob("*")) == ["drive", "model.h5", "model.h5"]
+
+
+def test_write_atomically_patches_no_global(nb, tmp_path):
+    """Issue 27: product code must not patch the process-wide tempfile.tempdir (it did)."""
+    before, seen = nb.tempfile.tempdir, []
+    nb.write_atomically(
+        tmp_path / "model.h5",
+        lambda path: seen.append(nb.tempfile.tempdir) or open(path, "wb").close(),
+    )
+    assert seen == [before]

@@ -199,3 +199,63 @@ def test_a_bad_model_argument_is_refused_in_words(nb, untrained_model, tmp_path)
     path.write_bytes(path.read_bytes()[:1000])  # Truncated, as by an interrupted copy.
     with pytest.raises(ValueError, match=r"drawing_pad: .*model\.keras could not be loaded as a Keras model"):
         nb.drawing_pad(path)
+
+
+# Nothing breaks, round 3 (issue 29) and one rounding rule (issue 27).
+
+
+def test_a_png_declaring_a_picture_far_larger_than_the_pad_is_refused_before_decoding(
+    nb, untrained_model
+):
+    """5,000 × 5,000 is under Pillow's own limit: decoded, it would cost 25 MB and a second."""
+    pad = nb.drawing_pad(untrained_model)
+    send_from_page(pad, huge_png_header(5000, 5000), stroke=1)
+    assert_draw_a_digit(pad)
+    assert "a picture far larger than the pad" in pad.status, pad.status
+
+
+@pytest.mark.parametrize("kind", ["JPEG", "EPS"])
+def test_the_pad_reads_png_only(nb, untrained_model, kind):
+    pad = nb.drawing_pad(untrained_model)
+    if kind == "EPS":
+        drawing = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 280 280\n0 0 moveto 9 9 lineto\n"
+    else:
+        buffer = io.BytesIO()
+        canvas(ONE).convert("RGB").save(buffer, "JPEG")
+        drawing = buffer.getvalue()
+    send_from_page(pad, drawing, stroke=1)
+    assert_draw_a_digit(pad)
+    assert "not a picture Pillow can read" in pad.status, pad.status
+
+
+def test_the_pad_answers_no_more_digits_than_it_can_show(nb, untrained_model, monkeypatch):
+    pad = nb.drawing_pad(untrained_model)
+    many = nb.PAD_MAX_DIGITS + 1
+    found = (
+        np.zeros((many, 28, 28), np.float32),
+        [{"pieces": 1, "largest_piece": 1.0, "left_out": 0}] * many,
+    )
+    monkeypatch.setitem(nb, "prepare_digits", lambda image, name: found)
+    send_from_page(pad, png(canvas(ONE)), stroke=1)
+    assert_draw_a_digit(pad)
+    assert f"{many} marks, more than the {many - 1} digits the pad shows" in pad.status, pad.status
+
+
+def test_the_pad_shows_the_kernels_confidence_text(nb, untrained_model):
+    """The page writes the percentages the kernel's confidence_text gives; it rounds nothing."""
+    pad = nb.drawing_pad(untrained_model)
+    send_from_page(pad, png(canvas(ONE)), stroke=1)
+    probabilities = np.asarray(untrained_model(prepare_one(nb, canvas(ONE))[None], training=False))
+    assert pad.percents == [[nb.confidence_text(p) for p in probabilities[0]]]
+    assert "Math.floor" not in nb.PAD_ESM and "percents[0][index]" in nb.PAD_ESM
+
+
+def test_one_rounding_rule_for_the_table_the_figures_and_the_pad(nb, untrained_model, monkeypatch):
+    """Change the one rule, and every place that shows a confidence follows it."""
+    monkeypatch.setitem(nb, "rounded_down", lambda confidence, places=4: 0.5)
+    assert nb.confidence_text(0.97) == "50.0%"
+    table, _ = nb.recognize_files(untrained_model, [("one", canvas(ONE))])
+    assert list(table.confidence) == [0.5]
+    pad = nb.drawing_pad(untrained_model)
+    send_from_page(pad, png(canvas(ONE)), stroke=1)
+    assert pad.percents[0] == ["50.0%"] * 10 and "(50.0% sure)" in pad.status

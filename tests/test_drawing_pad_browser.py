@@ -321,12 +321,15 @@ def test_drawing_pad_answers_in_a_real_browser(lab, browser, capsys):
         assert_cleared(browser)
 
         draw_and_read(browser, canvas, FOUR, interaction.POINTER_TOUCH, latencies)  # Any answer, stroke by stroke.
-        # Probabilities that a rounding would show differently: the page shows them as confidence_text does.
+        # Probabilities that a rounding would show differently: the page shows the kernel's
+        # confidence_text of each (the page rounds nothing itself, issue 27).
         before = answers(browser)
         shown_by_kernel = json.loads(in_kernel(browser, f"""import json
-with pad.hold_sync():
-    pad.probabilities, pad.digits, pad.answered = [{HESITANT}], [2], pad.stroke + 1  # A new answer.
-print(json.dumps([confidence_text(p) for p in pad.probabilities[0]]))"""))
+percents = [[confidence_text(p) for p in {HESITANT}]]
+with pad.hold_sync():  # A new answer.
+    pad.probabilities, pad.percents, pad.digits = [{HESITANT}], percents, [2]
+    pad.answered = pad.stroke + 1
+print(json.dumps(percents[0]))"""))
         wait_for(lambda: answers(browser) > before, 20, "the page to show the kernel's new probabilities")
         assert shown(browser)["percents"] == shown_by_kernel == ["0.0%", "9.9%", "89.9%", "0.0%", "0.0%", "0.0%",
                                                                  "0.0%", "0.0%", "0.0%", ">99.9%"]

@@ -33,18 +33,23 @@ def test_prediction_grid_titles_say_the_answer_the_confidence_and_the_truth(nb):
     nb.plt.close(figure)
 
 
-def test_digit_evidence_adds_up_to_the_models_scores(nb):
-    """Each pixel's share, summed with the constant part, gives the score (log-probability up to a constant)."""
+def test_digit_evidence_is_the_ink_times_the_gradient_of_the_log_probability(nb):
+    """For softmax regression the gradient of log p_d is known: w_d minus the p-weighted mean of the w_j."""
     keras = nb.keras
     keras.utils.set_random_seed(3)
-    model = keras.models.clone_model(nb.model)
-    image = np.random.default_rng(4).random((1, 28, 28), np.float32)
-    shares = nb.digit_evidence(model, np.repeat(image, 10, axis=0), np.arange(10))  # The image as each digit.
-    w1, b1, w2, b2 = (weight.numpy() for weight in model.weights)
-    active = (image.reshape(1, -1) @ w1 + b1) > 0
-    scores = shares.reshape(10, -1).sum(axis=1) + (active * b1) @ w2 + b2
-    log_probabilities = np.log(model(image, training=False).numpy())
-    np.testing.assert_allclose(scores - scores[0, 0], log_probabilities - log_probabilities[0, 0], atol=1e-4)
+    model = keras.Sequential([keras.Input(shape=(28, 28)), keras.layers.Flatten(),
+                              keras.layers.Dense(10, activation="softmax")])
+    images = np.random.default_rng(4).random((23, 28, 28), np.float32)
+    labels = (np.arange(23) % 10).astype(np.uint8)  # As MNIST gives them.
+    w, b = (weight.numpy() for weight in model.weights)
+    pixels = images.reshape(23, -1)
+    scores = pixels @ w + b
+    p = np.exp(scores - scores.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    shares = pixels * (w.T[labels] - p @ w.T)
+    expected = np.array([shares[labels == digit].mean(axis=0) for digit in range(10)])
+    found = nb.digit_evidence(model, images, labels, batch_size=7)  # Batches that split the digits.
+    np.testing.assert_allclose(found.reshape(10, -1), expected, rtol=1e-3, atol=1e-6)
 
 
 def test_the_recall_exercise_tells_right_from_wrong(capsys):

@@ -114,3 +114,79 @@ def test_litert_exports_predict_like_keras_for_any_batch_size(nb, model, tmp_pat
         assert np.allclose(probabilities, expected[:count], atol=1e-5)
     quantized = nb.litert_predict(quantized_path, images)
     assert np.allclose(quantized.sum(axis=1), 1, atol=1e-4) and np.abs(quantized - expected).max() < 0.05
+
+
+# Retypeable (issue 30): the save in view is model.save itself, and a failed one keeps the old file.
+
+
+def save_cell_in_view():
+    """The visible code cell (no #@title) that calls model.save, and the visible cells before it."""
+    import nbformat
+    from notebook import NOTEBOOK
+
+    cells = [
+        cell
+        for cell in nbformat.read(NOTEBOOK, as_version=4).cells
+        if cell.cell_type == "code" and not cell.source.startswith("#@title")
+    ]
+    index = next(i for i, cell in enumerate(cells) if "model.save(" in cell.source)
+    return cells[index], cells[:index]
+
+
+def names(source, context):
+    """The names a cell's code loads (context ast.Load) or defines (ast.Store, imports, defs)."""
+    import ast
+
+    tree = ast.parse(
+        "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
+    )
+    found = {
+        node.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Name) and isinstance(node.ctx, context)
+    }
+    if context is ast.Store:
+        found |= {
+            (alias.asname or alias.name).split(".")[0]
+            for node in ast.walk(tree)
+            if isinstance(node, (ast.Import, ast.ImportFrom))
+            for alias in node.names
+        }
+        found |= {
+            node.name
+            for node in ast.walk(tree)
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef))
+        }
+    return found
+
+
+def test_the_save_cell_in_view_uses_only_names_defined_in_view():
+    import ast
+    import builtins
+
+    cell, before = save_cell_in_view()
+    defined = set(dir(builtins)).union(
+        *(names(earlier.source, ast.Store) for earlier in [*before, cell])
+    )
+    assert names(cell.source, ast.Load) <= defined, names(cell.source, ast.Load) - defined
+
+
+def test_the_save_cell_in_view_keeps_the_previous_file_when_the_save_fails(nb, model, tmp_path):
+    cell, _ = save_cell_in_view()
+    (tmp_path / "model.keras").write_bytes(b"the previous model")
+
+    class FullDisk:
+        def save(self, filepath, *args, **kwargs):
+            with open(filepath, "wb") as file:
+                file.write(b"half a model")
+            raise OSError(28, "No space left on device")
+
+    namespace = {"Path": nb.Path, "MODEL_PATH": str(tmp_path / "model.h5")}
+    with pytest.raises(OSError, match="No space left"):
+        exec(cell.source, namespace | {"model": FullDisk()})
+    assert (tmp_path / "model.keras").read_bytes() == b"the previous model"
+    exec(cell.source, namespace | {"model": model})
+    reloaded = nb.keras.models.load_model(tmp_path / "model.keras")
+    images = np.random.default_rng(4).random((10, 28, 28), np.float32)
+    assert np.array_equal(predictions(reloaded, images), predictions(model, images))
+    assert [path.name for path in tmp_path.iterdir()] == ["model.keras"]

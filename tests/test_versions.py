@@ -118,6 +118,15 @@ def test_environment_holds_the_constrained_versions():
     assert wrong == []
 
 
+def test_colabs_versions_run_on_colabs_python():
+    """Under `make test-colab`: Python 3.13, as in Colab (the Makefile's COLAB_PYTHON)."""
+    if not os.environ.get("TEST_CONSTRAINTS"):
+        import pytest
+
+        pytest.skip("TEST_CONSTRAINTS not set: not the Colab-versions environment")
+    assert sys.version_info[:2] == (3, 13), sys.version
+
+
 def main(report_path):
     """Check a dry-run report of installing requirements.txt into this environment; exit 1 on a change."""
     report = json.loads(Path(report_path).read_text())

@@ -22,7 +22,7 @@ FIGURES = {  # The title of the cell that draws it → the file, in figures/.
     "#@title Plot sample test predictions": "predictions.png",
     "#@title Plot the mistakes in the confusion matrix": "confusion_matrix.png",
     "#@title Plot the most confident mistakes": "mistakes.png",
-    "#@title Plot each pixel's share of the model's score": "digit_evidence.png",
+    "#@title Plot each pixel's share of the model's confidence": "digit_evidence.png",
     "#@title Plot each picture, squeezed and prepared": "own_handwriting.png",
 }
 

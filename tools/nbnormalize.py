@@ -2,7 +2,8 @@
 
 Keeps the outputs of the stored run; drops editor and execution metadata; gives each cell an id
 derived from its source; folds the helper cells (those starting with `#@title`) in Colab, JupyterLab
-and Notebook 7; writes Colab metadata that asks for a GPU runtime.
+and Notebook 7; writes Colab metadata that asks for no GPU: the model trains in seconds on a CPU,
+and a GPU runtime would spend a free user's GPU quota for nothing.
 
     python tools/nbnormalize.py mnist_digit_recognition.ipynb          # rewrite in place
     python tools/nbnormalize.py --check mnist_digit_recognition.ipynb  # exit 1 if not normalized
@@ -23,8 +24,7 @@ def normalize(notebook, name):
     notebook.nbformat, notebook.nbformat_minor = 4, 5
     notebook.metadata = nbformat.from_dict(
         {
-            "accelerator": "GPU",
-            "colab": {"gpuType": "T4", "name": name, "provenance": [], "toc_visible": True},
+            "colab": {"name": name, "provenance": [], "toc_visible": True},
             "kernelspec": {"display_name": "Python 3", "name": "python3"},
             "language_info": {"name": "python"},
         }
@@ -34,9 +34,11 @@ def normalize(notebook, name):
         cell.source = cell.source.strip("\n")
         if not cell.source.strip():
             continue
-        cell.metadata = {key: cell.metadata[key] for key in CELL_METADATA_KEPT if key in cell.metadata}
+        cell.metadata = {
+            key: cell.metadata[key] for key in CELL_METADATA_KEPT if key in cell.metadata
+        }
         if cell.cell_type == "code" and cell.source.startswith("#@title"):
-            # A helper: Colab shows it as a titled form, JupyterLab and Notebook 7 open it collapsed.
+            # A helper: a titled form in Colab, collapsed in JupyterLab and Notebook 7.
             cell.metadata["cellView"] = "form"
             cell.metadata["jupyter"] = {"source_hidden": True}
         elif "jupyter" in cell.metadata:
@@ -48,7 +50,7 @@ def normalize(notebook, name):
         if cell.cell_type == "code":
             for output in cell.outputs:
                 output.pop("transient", None)
-                # A widget's view names a model that lives only in the kernel that ran: keep its text.
+                # A widget's view names a model living only in the kernel that ran: keep the rest.
                 output.get("data", {}).pop("application/vnd.jupyter.widget-view+json", None)
         cells.append(cell)
     notebook.cells = cells
@@ -74,7 +76,10 @@ def main():
                 path.write_text(text, encoding="utf-8")
     if arguments.check and unclean:
         names = ", ".join(str(path) for path in unclean)
-        print(f"Not normalized: {names}. Fix with: python tools/nbnormalize.py {names}", file=sys.stderr)
+        print(
+            f"Not normalized: {names}. Fix with: python tools/nbnormalize.py {names}",
+            file=sys.stderr,
+        )
         return 1
     return 0
 
