@@ -145,7 +145,7 @@ def test_a_misspelt_papermill_parameter_is_refused_naming_the_nearest(nb, tmp_pa
     with pytest.raises(nb.ParameterError) as caught:
         nb.check_parameters(parameters(nb) | {"In": ["import os", good, misspelt]})
     assert str(caught.value) == "EPOCS is not a parameter of this notebook: did you mean EPOCHS?"
-    with pytest.raises(nb.ParameterError, match="COLOUR .* did you mean one of EPOCHS, BATCH_SIZE"):
+    with pytest.raises(nb.ParameterError, match="^COLOUR is not a parameter .* one of .*'EPOCHS'"):
         nb.check_parameters(parameters(nb) | {"In": ["# Parameters\nCOLOUR = 'red'\n"]})
     own_cell = "EPOCS = 3  # A learner's own cell, not papermill's."
     nb.check_parameters(parameters(nb) | {"In": [misspelt, good, own_cell]})
