@@ -115,9 +115,13 @@ bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/own_images.py
 	$(BIN)/python benchmarks/read_numbers.py
 
-## Small bugs put into the notebook's helpers one at a time: how many the tests catch (not in CI: slow).
+## Mutation testing with mutmut (setup.cfg): small bugs put into mnist_helpers.py one at a time, each
+## run against the quick tests that reach it; then the kill rate, overall and by part. Not in CI: hours
+## for all mutants. Results stay in mutants/: a new run tries only mutants of changed code or tests.
+## One part: make mutants MUTANTS='mnist_helpers.x_grayscale*'
 mutants: $(BIN)/.installed
-	$(BIN)/python tools/mutants.py
+	-$(BIN)/mutmut run $(MUTANTS)
+	$(BIN)/python tools/mutation_score.py
 
 clean:
 	rm -rf build mnist_digit_recognition.h5 mnist_digit_recognition.keras *.tflite predictions.csv

@@ -1,7 +1,7 @@
 """Benchmark the notebook's "Try your own handwriting" section on photo-like MNIST digits.
 
 MNIST test digits are rendered as photos of handwriting (dark ink on tinted paper, 100–600 px,
-off-centre on a larger canvas, blurred, noisy, saved as RGB JPEG) with the notebook's
+off-centre on a larger canvas, blurred, noisy, saved as RGB JPEG) with tests/pictures.py's
 `render_photo`, then recognized by a model trained exactly as the notebook trains it:
 
   (a) naive: the picture resized to 28×28 as it is, as most tutorials do;
@@ -30,8 +30,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import numpy as np  # noqa: E402
 from notebook import fit_seconds, load_helpers, mnist_data_dir, run_until_evaluated  # noqa: E402
+from pictures import cast_shadow, naive_input, on_ruled_paper, render_photo  # noqa: E402
 from PIL import Image  # noqa: E402
-from scipy import ndimage  # noqa: E402
 
 SAMPLE_SEED = 2024  # The repository's sample photos: fixed, so regenerating them changes nothing.
 SAMPLE_COUNT = 7  # With the hard ones and the number 1984, the 12 pictures the notebook's figure shows.
@@ -56,11 +56,11 @@ def write_samples(nb, x_test, y_test, folder=ROOT / "samples"):
             index, kind = int(rng.choice(np.flatnonzero(y_test == choice))), "plain"
         else:
             index, kind = choice
-        photo = nb.render_photo(x_test[index], rng)
+        photo = render_photo(x_test[index], rng)
         photo.thumbnail((SAMPLE_SIDE, SAMPLE_SIDE), Image.Resampling.LANCZOS)
         name = f"{y_test[index]}-mnist-test-{index}" + ("" if kind == "plain" else f"-{kind}")
         if kind == "squared-paper":
-            photo = on_squared_paper(photo)
+            photo = on_ruled_paper(photo, 24, 8, 1, grid=True, color=(120, 150, 205))  # Squared paper.
         elif kind == "shadow":
             photo = cast_shadow(photo, np.random.default_rng(3))  # Seed 3: a hard shadow edge across the digit.
         elif kind == "chalk":  # Light chalk on a dark green board: the polarity of MNIST itself.
@@ -72,30 +72,6 @@ def write_samples(nb, x_test, y_test, folder=ROOT / "samples"):
             path = folder / f"{name}.jpg"
             photo.save(path, quality=80, optimize=True)
         print(f"{path.relative_to(ROOT)}: {path.stat().st_size / 1024:.1f} KiB")
-
-
-def on_squared_paper(photo, spacing=24, color=(120, 150, 205)):
-    """The photo on squared paper: thin blue lines every `spacing` pixels, under the darker ink."""
-    pixels = np.asarray(photo).copy()
-    grid = np.zeros(pixels.shape[:2], bool)
-    grid[spacing // 3 :: spacing] = grid[:, spacing // 3 :: spacing] = True
-    pixels[grid] = np.minimum(pixels[grid], color)
-    return Image.fromarray(pixels)
-
-
-def cast_shadow(picture, rng):
-    """The picture (RGB, PIL) under a cast shadow: a straight edge at a random angle through a random point of
-    it, hard or (half the time) soft, blurred over 0.5-5 % of its longest side; the far side at 45-70 % of
-    the light. The shadow multiplies the light, so it dims the paper and the ink alike."""
-    pixels = np.asarray(picture, np.float32)
-    height, width = pixels.shape[:2]
-    angle, row, col = rng.uniform(0, 2 * np.pi), rng.uniform(0, height), rng.uniform(0, width)
-    rows, cols = np.ogrid[:height, :width]
-    shade = ((cols - col) * np.cos(angle) + (rows - row) * np.sin(angle) > 0).astype(np.float32)
-    if rng.random() < 0.5:
-        shade = ndimage.gaussian_filter(shade, rng.uniform(0.005, 0.05) * max(height, width))
-    light = 1 - (1 - rng.uniform(0.45, 0.7)) * shade
-    return Image.fromarray(np.clip(pixels * light[..., None], 0, 255).astype(np.uint8))
 
 
 def percentile_ms(seconds, q=50):
@@ -158,14 +134,14 @@ def main():
         start = time.perf_counter()
         for index in chosen:
             paths.append(Path(folder) / f"{index}.jpg")
-            photo = nb.render_photo(x_test[index], rng)
+            photo = render_photo(x_test[index], rng)
             quality = int(rng.integers(75, 96))
             photo.save(paths[-1], quality=quality)
             cast_shadow(photo, shadow_rng).save(Path(folder) / f"{index}-shadow.jpg", quality=quality)
         render_seconds = time.perf_counter() - start
         for path in paths:
             with Image.open(path) as image:  # (a) What most tutorials do.
-                naive.append(nb.naive_input(image))
+                naive.append(naive_input(image))
             start = time.perf_counter()  # (b) The notebook's preparation, from the file.
             prepared.append(read_one(nb, path, failures))
             prepare_seconds.append(time.perf_counter() - start)

@@ -3,7 +3,7 @@
 Numbers are built from MNIST test digits: each digit cropped to its ink's columns, scaled by 0.8–1.2,
 moved up or down by up to 3 pixels (of 28), and set beside the previous one with a gap of -2 to 8
 pixels (of 28; -2: their boxes overlap and the strokes often touch, 8: wide apart). The strip is
-rendered as a phone photo by the notebook's `render_photo` (100–600 px tall, JPEG) and read by the
+rendered as a phone photo by tests/pictures.py's `render_photo` (100–600 px tall, JPEG) and read by the
 notebook's `recognize_files` with a model trained exactly as the notebook trains it. The same is done
 for single digits (the photos of benchmarks/own_images.py), to check that they still read as one digit,
 and for two-digit sheets: two digits photographed apart (each its own paper, light and size) and pasted
@@ -26,37 +26,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from notebook import load_helpers, mnist_data_dir, run_until_evaluated  # noqa: E402
+from pictures import number_strip, render_photo, two_photo_sheet  # noqa: E402
 
 GAPS = range(-2, 9)  # Gaps between neighbouring digits, in MNIST pixels (a digit is about 20 tall).
 SAMPLE = ([1, 9, 8, 4], 2024)  # The sample number's digits, and the seed that picks their images.
-
-
-def number_strip(images, rng, gaps, np, Image):
-    """MNIST digits (28×28 uint8) side by side in one float32 strip 40 pixels tall, with the given gaps."""
-    strip = np.zeros((40, 8), np.float32)
-    for number, (image, gap) in enumerate(zip(images, gaps)):
-        side = round(28 * rng.uniform(0.8, 1.2))
-        digit = Image.fromarray(image.astype(np.float32) / 255).resize((side, side), Image.Resampling.BILINEAR)
-        digit = np.asarray(digit)
-        columns = np.flatnonzero(digit.max(axis=0) > 0.1)
-        digit = digit[:, columns.min() : columns.max() + 1]
-        top = int(np.clip(20 - side // 2 + rng.integers(-3, 4), 0, 40 - side))
-        start = strip.shape[1] + (gap if number else 0)
-        strip = np.pad(strip, ((0, 0), (0, max(0, start + digit.shape[1] - strip.shape[1]))))
-        strip[top : top + side, start : start + digit.shape[1]] = np.maximum(
-            strip[top : top + side, start : start + digit.shape[1]], digit)
-    return np.pad(strip, ((0, 0), (0, 8)))
-
-
-def two_photo_sheet(photos, Image):
-    """Photos pasted side by side, each scaled to the first one's height."""
-    height = photos[0].height
-    photos = [photo.resize((round(photo.width * height / photo.height), height)) for photo in photos]
-    sheet, left = Image.new("RGB", (sum(photo.width for photo in photos), height)), 0
-    for photo in photos:
-        sheet.paste(photo, (left, 0))
-        left += photo.width
-    return sheet
 
 
 def digits_right(read, truth):
@@ -86,7 +59,7 @@ def main():
         digits, seed = SAMPLE
         rng = np.random.default_rng(seed)
         indices = [int(rng.choice(np.flatnonzero(y_test == digit))) for digit in digits]
-        photo = nb.render_photo(number_strip(x_test[indices], rng, rng.integers(1, 6, len(indices)), np, Image), rng)
+        photo = render_photo(number_strip(x_test[indices], rng, rng.integers(1, 6, len(indices))), rng)
         photo.thumbnail((720, 720), Image.Resampling.LANCZOS)
         path = ROOT / "samples" / f"{''.join(map(str, digits))}-mnist-test-{'-'.join(map(str, indices))}.jpg"
         photo.save(path, quality=80, optimize=True)
@@ -101,15 +74,15 @@ def main():
         for number in range(args.numbers + args.singles + args.sheets):
             if number >= args.numbers + args.singles:
                 indices, closest = rng.choice(len(x_test), 2, replace=False), None
-                photo = two_photo_sheet([nb.render_photo(x_test[index], rng) for index in indices], Image)
+                photo = two_photo_sheet([render_photo(x_test[index], rng) for index in indices])
             elif number < args.numbers:
                 indices = rng.choice(len(x_test), int(rng.integers(2, 5)), replace=False)
                 gaps = rng.integers(GAPS.start, GAPS.stop, len(indices))
-                photo = nb.render_photo(number_strip(x_test[indices], rng, gaps, np, Image), rng)
+                photo = render_photo(number_strip(x_test[indices], rng, gaps), rng)
                 closest = int(gaps[1:].min())
             else:
                 indices, closest = rng.choice(len(x_test), 1), None
-                photo = nb.render_photo(x_test[indices[0]], rng)
+                photo = render_photo(x_test[indices[0]], rng)
             path = Path(folder) / f"{number}.jpg"
             photo.save(path, quality=int(rng.integers(75, 96)))
             table, errors = nb.recognize_files(model, [path])

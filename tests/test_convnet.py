@@ -5,7 +5,7 @@ import contextlib
 import numpy as np
 import pytest
 from notebook import code_cell, exec_cell, run_until
-from test_drawing_pad import ONE, canvas, png, send_from_page
+from pad import ONE, canvas, png, send_from_page
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,6 @@
 """The drawing pad's kernel side: drawings arrive through the widget's synced state, answers leave by it."""
 
 import io
-import math
 import re
 import sys
 import types
@@ -9,41 +8,9 @@ import types
 import numpy as np
 import pytest
 from notebook import prepare_one
-from PIL import Image, ImageDraw
-from test_own_images import huge_png_header
-
-PAD_SIZE, PAD_WIDTH, PEN = 280, 560, 18  # The page's canvas (280 tall, 560 wide) and felt pen.
-ONE = [[(150, 50), (138, 232)]]
-SEVEN = [[(78, 62), (205, 58), (120, 236)]]
-ZERO = [[(140 + 62 * math.sin(t / 20 * math.pi), 140 - 92 * math.cos(t / 20 * math.pi)) for t in range(41)]]
-
-
-def canvas(strokes):
-    """What the page's canvas holds after these strokes: dark felt-pen lines on white, as RGBA."""
-    image = Image.new("RGBA", (PAD_WIDTH, PAD_SIZE), "white")
-    draw = ImageDraw.Draw(image)
-    for points in strokes:
-        draw.line(points, fill="#111", width=PEN, joint="curve")
-        for x, y in (points[0], points[-1]):  # Round ends.
-            draw.ellipse((x - PEN / 2, y - PEN / 2, x + PEN / 2, y + PEN / 2), fill="#111")
-    return image
-
-
-def png(image):
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG")
-    return buffer.getvalue()
-
-
-def send_from_page(pad, drawing, stroke):
-    """Deliver a drawing as the page does: one comm update, the PNG bytes in a binary buffer."""
-    state, buffer_paths, buffers = {"stroke": stroke}, [], []
-    if isinstance(drawing, (bytes, bytearray)):
-        buffer_paths, buffers = [["drawing"]], [memoryview(drawing)]
-    else:
-        state["drawing"] = drawing
-    pad._handle_msg({"content": {"data": {"method": "update", "state": state, "buffer_paths": buffer_paths}},
-                     "buffers": buffers})
+from pad import ONE, PAD_SIZE, SEVEN, ZERO, canvas, png, send_from_page
+from pictures import huge_png_header
+from PIL import Image
 
 
 def assert_answer(pad, digit):
@@ -182,8 +149,17 @@ def test_in_colab_the_custom_widget_manager_is_enabled(nb, untrained_model, monk
 def test_the_pad_and_its_page_agree_on_names(nb):
     """The page's module reads and writes exactly the kernel's synced traits."""
     esm = nb.DrawingPad._esm
-    for name in ("drawing", "stroke", "answered", "digits", "probabilities", "model_input", "status", "prompt"):
-        assert nb.DrawingPad.class_traits()[name].metadata.get("sync") and re.search(rf"\b{name}\b", esm), name
+    names = set(nb.DrawingPad.class_own_traits(sync=True))  # The pad's own, not anywidget's.
+    assert {"drawing", "stroke", "answered", "digits", "probabilities", "status"} <= names
+    # What the page's code does with its model: get("name"), on("change:name"), set({name, ...}), and
+    # get(name) over a list of names; not the same words in its CSS class names or its text.
+    used = set(re.findall(r'model\.(?:get|on|off)\("(?:change:)?(\w+)"', esm))
+    for keys in re.findall(r"model\.set\(\{([^}]*)\}", esm):
+        used |= set(re.findall(r"(\w+)\s*(?:[:,]|$)", keys.strip()))
+    lists = dict(re.findall(r"const (\w+) = (\[[^\]]*\])", esm))
+    for listed in re.findall(r"(\[[^\]]*\]|\w+)\.map\(\(name\) => \[name, model\.get\(name\)\]", esm):
+        used |= set(re.findall(r'"(\w+)"', lists.get(listed, listed)))
+    assert used == names, used ^ names
     assert "https://" not in esm and "import " not in esm  # No network: the pad must work offline.
     assert "setPointerCapture" in esm and "touch-action: none" in nb.DrawingPad._css
 

@@ -6,21 +6,17 @@ import errno
 import io
 import os
 import pathlib
-import struct
 import warnings
-import zlib
 
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from notebook import ROOT, cell_text, code_cell, exec_cell, prepare_one, run_notebook, stderr_outputs
+from notebook import ROOT, code_cell, exec_cell, prepare_one
+from pictures import cast_shadow, huge_png_header, on_ruled_paper, render_photo, two_photo_sheet
 from PIL import Image, ImageDraw, ImageFont
 from scipy import ndimage
-
-from benchmarks.own_images import cast_shadow
-from benchmarks.read_numbers import two_photo_sheet
 
 MODES = ["L", "RGB", "RGBA", "LA", "P", "1", "I;16", "CMYK"]
 
@@ -111,17 +107,6 @@ def test_exif_rotation_is_applied(nb, tmp_path):
     assert nb.load_digit_image(tmp_path / "rotated.jpg").size == (100, 200)
 
 
-def huge_png_header(width, height):
-    """A tiny PNG file announcing an enormous picture (a decompression bomb)."""
-
-    def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    pixels = zlib.compress(b"\0" * 64)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
-
-
 def bad_files(folder):
     """Write one file per kind of bad input; return {file name: expected words of the reason}."""
     good = io.BytesIO()
@@ -177,7 +162,7 @@ def test_a_folder_predicts_the_good_files_and_lists_the_bad_ones(nb, untrained_m
 def render_folder(nb, images, labels, indexes, folder, seed):
     rng = np.random.default_rng(seed)
     for index in indexes:
-        nb.render_photo(images[index], rng).save(folder / f"{index:05d}.jpg", quality=85)
+        render_photo(images[index], rng).save(folder / f"{index:05d}.jpg", quality=85)
     return {f"{index:05d}.jpg": labels[index] for index in indexes}
 
 
@@ -192,50 +177,14 @@ def test_accuracy_on_rendered_photos_is_above_a_floor(nb, quick_model, mnist_tes
     assert accuracy >= 0.9 and accuracy >= clean - 0.05, (accuracy, clean)
 
 
-@pytest.mark.notebook
-def test_headless_run_on_a_folder_writes_predictions_csv(nb, mnist_test, tmp_path, monkeypatch):
-    images, labels = mnist_test
-    folder = tmp_path / "my digits"
-    folder.mkdir()
-    truth = render_folder(nb, images, labels, [3, 2, 1, 0, 18], folder, seed=3)  # 7, 1, 0, 4, 3
-    number = nb.render_photo(np.hstack([images[0], images[1], images[4]]), np.random.default_rng(3))
-    number.save(folder / "number.jpg", quality=85)  # A 7, a 2 and a 4 side by side: the number 724.
-    truth["number.jpg"] = int(f"{labels[0]}{labels[1]}{labels[4]}")
-    (folder / "broken.png").write_bytes(b"not a png")
-    (folder / "readme.txt").write_text("my digits\n")
-    notebook = run_notebook(tmp_path, OWN_IMAGES=str(folder))
-    predictions = pd.read_csv(tmp_path / "predictions.csv")
-    assert list(predictions.columns) == ["file", "predicted", "confidence", "note"]
-    assert list(predictions.file) == sorted(truth)
-    assert predictions.confidence.between(0, 1).all()
-    assert (predictions.predicted == predictions.file.map(truth)).sum() >= len(truth) - 1
-    assert "Could not read broken.png" in cell_text(notebook, "recognize_files(model, own_paths)")
-    outputs = nb.json.dumps([cell.get("outputs", []) for cell in notebook.cells])
-    assert str(tmp_path) not in outputs and str(folder) not in outputs  # No machine paths shown.
-    assert stderr_outputs(notebook) == []
-
-
-def on_ruled_paper(photo, grid, color=(110, 140, 200)):
-    """The photo with thin ruled lines under its ink: lined paper, or squared paper if grid."""
-    pixels = np.asarray(photo).copy()
-    spacing = photo.height // 7  # About a third of the digit's height.
-    lines = np.zeros(pixels.shape[:2], bool)
-    for shift in (0, 1):  # Lines two pixels thick.
-        lines[spacing // 2 + shift :: spacing] = True
-        if grid:
-            lines[:, spacing // 2 + shift :: spacing] = True
-    pixels[lines] = np.minimum(pixels[lines], color)  # The pen's ink is darker than the lines.
-    return Image.fromarray(pixels)
-
-
 def test_ruled_lines_are_erased_from_photos(nb, quick_model, mnist_test):
     images, labels = mnist_test
     rng = np.random.default_rng(11)
     for index in [0, 1, 2, 3, 4, 7]:  # 7, 2, 1, 0, 4, 9
-        photo = nb.render_photo(images[index], rng)
+        photo = render_photo(images[index], rng)
         plain = prepare_one(nb, photo) > 0.5
         for grid in (False, True):
-            ruled = prepare_one(nb, on_ruled_paper(photo, grid))
+            ruled = prepare_one(nb, on_ruled_paper(photo, grid=grid))
             # The same digit up to a pixel's shift (the centre of mass is rounded to whole pixels).
             shifted = [np.roll(ruled > 0.5, (down, right), (0, 1)) for down in (-1, 0, 1) for right in (-1, 0, 1)]
             overlap = max((plain & other).sum() / (plain | other).sum() for other in shifted)
@@ -250,7 +199,7 @@ def test_photos_with_a_cast_shadow_read_about_as_well_as_without(nb, quick_model
     indexes = np.random.default_rng(18).choice(len(images), size=60, replace=False)
     rng, shadow_rng = np.random.default_rng(18), np.random.default_rng(19)
     for index in indexes:
-        photo = nb.render_photo(images[index], rng)
+        photo = render_photo(images[index], rng)
         photo.save(tmp_path / f"{index:05d}.jpg", quality=85)
         cast_shadow(photo, shadow_rng).save(tmp_path / f"{index:05d}-shadow.jpg", quality=85)
     table, errors = nb.recognize_files(quick_model, sorted(tmp_path.iterdir()))
@@ -266,7 +215,7 @@ def test_two_digit_sheets_are_read_as_numbers_or_noted(nb, quick_model, mnist_te
     images, labels = mnist_test
     rng = np.random.default_rng(20)
     pairs = [rng.choice(len(images), 2, replace=False) for _ in range(60)]
-    sheets = [(f"{number:02d}", two_photo_sheet([nb.render_photo(images[index], rng) for index in pair], Image))
+    sheets = [(f"{number:02d}", two_photo_sheet([render_photo(images[index], rng) for index in pair]))
               for number, pair in enumerate(pairs)]
     table, errors = nb.recognize_files(quick_model, sheets)
     assert errors == []
@@ -401,7 +350,7 @@ def test_an_empty_folder_says_so_and_writes_a_header_only(nb, untrained_model, t
 
 def test_pictures_in_memory_are_recognized_and_kept_for_display(nb, untrained_model, mnist_test):
     images, _ = mnist_test
-    photo = nb.render_photo(images[0], np.random.default_rng(0))
+    photo = render_photo(images[0], np.random.default_rng(0))
     table, errors = nb.recognize_files(untrained_model, [("rendered 7", photo)])
     assert errors == [] and list(table.file) == ["rendered 7"] and table.picture[0] is photo
     assert nb.load_digit_image(table.picture[0]) is photo
@@ -425,8 +374,8 @@ def test_doubtful_answers_get_a_note(nb, quick_model, mnist_test):
     images, labels = mnist_test
     rng = np.random.default_rng(5)
     pictures = [(f"noise {seed} {mode}", noise_picture(seed, mode)) for seed in range(4) for mode in ("L", "RGB")]
-    pictures += [(f"clear {index}", nb.render_photo(images[index], rng)) for index in (0, 1, 2, 3, 4)]
-    pictures += [("pair 7 2", nb.render_photo(side_by_side(images, 0, 1), rng))]  # A 7 (larger) and a 2.
+    pictures += [(f"clear {index}", render_photo(images[index], rng)) for index in (0, 1, 2, 3, 4)]
+    pictures += [("pair 7 2", render_photo(side_by_side(images, 0, 1), rng))]  # A 7 (larger) and a 2.
     table, errors = nb.recognize_files(quick_model, pictures)
     assert errors == []
     notes = dict(zip(table.file, table.note))
@@ -474,7 +423,7 @@ def test_the_helpers_call_no_pillow_api_that_colabs_pillow_deprecates(nb, mnist_
     images, _ = mnist_test
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        photo = nb.render_photo(images[0], np.random.default_rng(0))
+        photo = render_photo(images[0], np.random.default_rng(0))
         prepare_one(nb, photo)
         prepare_one(nb, images[1])
 
@@ -502,7 +451,7 @@ class FixedModel:
 def test_recognize_files_sorts_by_name_floors_the_confidence_and_notes_doubt(nb, mnist_test):
     images, _ = mnist_test
     rng = np.random.default_rng(1)
-    pictures = [(name, nb.render_photo(images[index], rng)) for name, index in (("c", 0), ("a", 1), ("b", 2))]
+    pictures = [(name, render_photo(images[index], rng)) for name, index in (("c", 0), ("a", 1), ("b", 2))]
     sure, unsure, saturated = np.full(10, 0.00004 / 9), np.full(10, 0.6 / 9), np.eye(10, dtype=np.float32)[7]
     sure[7], unsure[1] = 0.99996, 0.4
     table, errors = nb.recognize_files(FixedModel([sure, unsure, saturated]), pictures)

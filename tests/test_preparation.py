@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from notebook import prepare_one
+from pictures import naive_input, pen_drawing
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
@@ -38,9 +39,9 @@ def test_there_are_golden_pictures_of_each_kind():
 
 
 @pytest.mark.parametrize("picture", PICTURES, ids=[path.stem for path in PICTURES])
-def test_golden_inputs_are_mnist_shaped(picture):
+def test_golden_inputs_are_mnist_shaped(nb, picture):
     """MNIST's digits fill 20 pixels on their longest side and their centre of mass is at (14, 14)."""
-    digit = expected_input(picture)
+    digit = prepare_one(nb, nb.load_digit_image(picture), picture.name)
     rows, cols = np.nonzero(digit > 0.05)
     assert max(np.ptp(rows), np.ptp(cols)) + 1 in (20, 21), (np.ptp(rows), np.ptp(cols))
     center = (np.indices(digit.shape) * digit).sum(axis=(1, 2)) / digit.sum()
@@ -157,10 +158,10 @@ def test_grayscale_lays_see_through_pictures_on_paper_of_the_other_shade(nb):
     assert nb.grayscale(sixteen) == pytest.approx(np.array([[0, 0.5, 1]]), abs=1e-4)
 
 
-def test_naive_input_squeezes_the_picture_as_it_is(nb):
+def test_naive_input_squeezes_the_picture_as_it_is():
     picture = np.full((56, 84), 255, np.uint8)
     picture[:, :42] = 0  # Black left half, white right half.
-    squeezed = nb.naive_input(Image.fromarray(picture))
+    squeezed = naive_input(Image.fromarray(picture))
     assert squeezed.shape == (28, 28) and squeezed.dtype == np.float32
     assert squeezed[:, :13].max() == 0 and squeezed[:, 15:].min() == 1  # Pillow's bicubic filter rings at the edge.
 
@@ -191,13 +192,7 @@ def test_doubt_note_limits(nb, top, ink_share, largest_piece, pieces, left_out, 
 
 def pen_stroke(width, points=((150, 41), (138, 239)), size=(280, 280), zoom=4):
     """A felt-pen line (a 1 as the pad draws it), of any real width: drawn zoom times larger, averaged down."""
-    image = Image.new("L", (size[0] * zoom, size[1] * zoom), 255)
-    draw = ImageDraw.Draw(image)
-    points = [(x * zoom, y * zoom) for x, y in points]
-    draw.line(points, fill=17, width=round(width * zoom))
-    for x, y in points:  # Round ends.
-        draw.ellipse((x - width * zoom / 2, y - width * zoom / 2, x + width * zoom / 2, y + width * zoom / 2), fill=17)
-    return image.reduce(zoom)
+    return pen_drawing(size, [points], width, ink=17, paper=255, mode="L", zoom=zoom)
 
 
 def test_the_input_changes_smoothly_with_the_pen_width(nb, quick_model):
