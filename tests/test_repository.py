@@ -317,3 +317,13 @@ def test_tests_import_no_benchmark_and_no_other_test_file():
                 [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
             for name in names:
                 assert not name.startswith(("benchmarks", "test_")), (path.name, name)
+
+
+def test_the_readme_is_short_and_its_counts_are_true():
+    readme = (ROOT / "README.md").read_text()
+    assert len(readme.split()) <= 1250, f"{len(readme.split())} words"
+    questions = [cell for cell in STORED.cells
+                 if cell.cell_type == "markdown" and re.match(r"\*\*Question \d+\.\*\*", cell.source)]
+    number = ["No", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine", "Ten"]
+    assert f"{number[len(questions)]} questions" in readme
+    assert "MLP_ACCURACY" not in readme and "COMPARISON_TABLE" not in readme
