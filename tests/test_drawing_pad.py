@@ -15,6 +15,8 @@ from test_own_images import huge_png_header
 PAD_SIZE, PAD_WIDTH, PEN = 280, 560, 18  # The page's canvas (280 tall, 560 wide) and felt pen.
 ONE = [[(150, 50), (138, 232)]]
 SEVEN = [[(78, 62), (205, 58), (120, 236)]]
+# Specks every 5 pixels over the pad's canvas: 6,272 separate marks.
+SPECKS = np.kron(np.ones((56, 112)), [[0] + [255] * 4] + [[255] * 5] * 4).astype(np.uint8)
 ZERO = [[(140 + 62 * math.sin(t / 20 * math.pi), 140 - 92 * math.cos(t / 20 * math.pi)) for t in range(41)]]
 
 
@@ -103,6 +105,7 @@ def bad_payloads():
         "absurd size (header)": (huge_png_header(30_000, 30_000), "the picture is too large"),
         "absurd size (bytes)": (b"\x89PNG\r\n\x1a\n" + bytes(1_000_001), "far more than a drawing has"),
         "a large picture": (png(Image.new("L", (1200, 300), "white")), "a picture far larger than the pad"),
+        "specks": (png(Image.fromarray(SPECKS)), "too many separate marks to be digits"),
         "rows of pixels": ([[0] * 3] * 10, not_bytes),
         "no rows": ([], prompt),
         "text": ("data:image/png;base64,not base64", not_bytes),
