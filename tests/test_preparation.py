@@ -75,7 +75,7 @@ def test_find_digits_joins_the_pieces_of_a_digit_and_reads_digits_left_to_right(
     digits, missing = nb["find_digits"](ink, 0.5)
     assert [box for _, box in digits] == [(40, 160, 60, 125), (90, 150, 160, 170), (40, 160, 300, 310)]
     assert [mask.sum() for mask, _ in digits] == [1200 + 240, 600, 1200]
-    # The second digit is half as tall as the others, and far from the third: noted.
+    # The second digit is half as tall as the others, and far from the third: both noted.
     assert missing == {"gap": [2], "size": [2]}
     assert nb["find_digits"](np.zeros((10, 10), np.float32), 0.5) == ([], {})
 
@@ -167,12 +167,13 @@ def test_a_mark_left_out_that_could_be_a_digit_or_a_wide_gap_is_noted(nb):
     assert len(inputs) == 2 and measures[0]["missing"] == {"mark": [2]}
     note = nb["doubt_note"](clear, inputs, measures)
     assert note == "a mark left out may be a digit (beside digit 2)"
-    image = paper_photo()
+    image = paper_photo((700, 260))
     draw = ImageDraw.Draw(image)
     draw_digit(draw, 4, 40, 50, 160, 16, 20)
-    draw_digit(draw, 7, 370, 50, 160, 16, 20)  # 230 pixels apart: room for a digit between them.
+    draw_digit(draw, 7, 370, 50, 160, 16, 20)  # 230 pixels after the 4: room for a digit, and
+    draw_digit(draw, 1, 480, 50, 160, 16, 20)  # far wider than the row's other gap.
     inputs, measures = nb["prepare_digits"](photo(image))
-    note = nb["doubt_note"](clear, inputs, measures)
+    note = nb["doubt_note"](np.eye(10)[[4, 7, 1]], inputs, measures)
     assert note == "a gap wide enough for a digit (after digit 1)"
 
 
