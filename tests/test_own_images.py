@@ -445,9 +445,12 @@ def test_doubtful_answers_get_a_note(nb, quick_model, mnist_test):
     pictures += [(f"clear {index}", nb["render_photo"](images[index], rng)) for index in (0, 1, 2, 3, 4)]
     pictures += [("pair 7 2", nb["render_photo"](side_by_side(images, 0, 1), rng))]  # A 7 (larger) and a 2.
     table, errors = nb["recognize_files"](quick_model, pictures)
-    assert errors == []
+    # Noise of thousands of separate specks is refused at once (issue 29), the rest is noted.
+    refused = "too many separate marks"
+    assert all(name.startswith("noise") and refused in reason for name, reason in errors)
     notes = dict(zip(table.file, table.note))
-    assert all(notes[name].startswith(nb["NO_CLEAR_DIGIT"]) for name in notes if name.startswith("noise")), notes
+    noise = {name: note for name, note in notes.items() if name.startswith("noise")}
+    assert all(note.startswith(nb["NO_CLEAR_DIGIT"]) for note in noise.values()), (noise, errors)
     assert all(notes[f"clear {index}"] == "" for index in (0, 1, 2, 3, 4)), notes
     assert dict(zip(table.file, table.predicted))["pair 7 2"] == "72" and notes["pair 7 2"] == "", table
 
