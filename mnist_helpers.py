@@ -527,56 +527,48 @@ def grayscale(picture, name="picture"):
 
 # %%
 #@title Define find_ink: tell ink from paper, whatever the colours, lighting and ruled lines
-# Why: a global threshold (Otsu's, in scikit-image) fails on uneven light, shadows and ruled paper; this evens them out.
+# Why: one global threshold (Otsu's) fails on uneven light, shadows, ruled paper and mixed inks.
 import scipy.stats
 import skimage.filters
 from scipy import ndimage
 
-MIN_INK_CONTRAST = (
-    0.08  # Ink must be 8 % darker than the paper around it (or lighter, on a dark background).
-)
-BORDER_SPREAD = (
-    5  # Dark ink may cover 5 % of the border: the paper's greys start at its 5th percentile.
-)
-PAPER_SPAN = (
-    1 / 3
-)  # The paper's light is measured over squares a third of the picture's side, wider than strokes,
-SHADOW_EDGE = 2  # and drawn in by 2 more pixels each side, so that a shadow's sharp edge does not look like ink.
-RULE_SPAN = 0.6  # A ruled line runs straight across at least 60 % of the picture's width or height,
-RULE_MAX_WIDTH = (
-    0.015  # is thin (1.5 % of the picture's longest side, or 3 pixels in small pictures),
-)
-RULE_MIN_LINES = (
-    2,
-    3,
-)  # and has parallel ones: at least 2 in a photo, 3 in a flat drawing (a 4 has 2).
-RULE_MIN_INK = (
-    0.1  # Lines fainter than 10 % of the ink's contrast cannot pass the threshold: they stay.
-)
-RULE_SMOOTH = 9  # Pixels averaged along a line before its level is measured, to even out the noise.
+MIN_INK_CONTRAST = 0.08  # Ink is 8 % darker than the paper around it (or lighter, on dark paper).
+BORDER_SPREAD = 5  # Dark ink may cover 5 % of the border: the paper starts at its 5th percentile.
+# The paper's light is measured over squares a third of the picture's side, wider than strokes,
+# and drawn in by 2 more pixels each side, so that a shadow's sharp edge does not look like ink.
+PAPER_SPAN = 1 / 3
+SHADOW_EDGE = 2
+RULE_SPAN = 0.6  # A ruled line runs straight across at least 60 % of the width or height,
+RULE_MAX_WIDTH = 0.015  # is thin (1.5 % of the longest side, or 3 pixels in small pictures),
+RULE_MIN_LINES = (2, 3)  # and has parallel ones: 2 in a photo, 3 in a flat drawing (a 4 has 2).
+RULE_MIN_INK = 0.1  # Lines fainter than 10 % of the ink's contrast cannot pass the cut: they stay.
+RULE_SMOOTH = 9  # Pixels averaged along a line before its level is measured, to even out noise.
+MAX_GAIN = 5  # A mark at least a fifth as dark as the darkest ink is cut at its own share of it.
 
 
 def remove_ruled_lines(ink, floor, min_lines):
-    """ink without the ruled lines of lined or squared paper: thin ink above floor that runs straight across
-    most of the picture, with at least min_lines parallel lines. Where a stroke crosses one, the stroke keeps
-    the ink it has in excess of the line's, and the gap is bridged from both sides of the line."""
+    """ink without the ruled lines of lined or squared paper: thin ink above floor that runs
+    straight across most of the picture, with at least min_lines parallel lines. Where a stroke
+    crosses one, the stroke keeps the ink it has in excess of the line's, and the gap is bridged
+    from both sides of the line."""
     max_width = max(3, round(RULE_MAX_WIDTH * max(ink.shape)))
     cleaned = ink
     for along in (1, 0):  # Horizontal lines run along axis 1, vertical lines along axis 0.
         across, span = 1 - along, round(RULE_SPAN * ink.shape[along])
         smooth = ndimage.uniform_filter1d(ink, RULE_SMOOTH, axis=along)
-        # An opening with a span-long line keeps ink that runs straight on, at its level where a stroke crosses.
+        # An opening with a line span long keeps ink that runs straight on, at its own level
+        # where a stroke crosses it.
         level = ndimage.grey_opening(smooth, size=(span, 1) if along == 0 else (1, span))
         labels, _ = ndimage.label(level > floor)
-        widths = np.array(
-            [box[across].stop - box[across].start for box in ndimage.find_objects(labels)], int
-        )
+        boxes = ndimage.find_objects(labels)
+        widths = np.array([box[across].stop - box[across].start for box in boxes], int)
         thin = np.flatnonzero(widths <= max_width) + 1
         if len(thin) < min_lines:
             continue
         line = np.isin(labels, thin)
         stripped = np.where(line, np.clip(cleaned - level, 0, None), cleaned)
-        # A closing across the line, a little longer than it is thick, joins the two ends of a stroke it cut.
+        # A closing across the line, a little longer than it is thick, joins the two ends of a
+        # stroke that it cut.
         size = [1, 1]
         size[across] = int(widths[thin - 1].max()) + 2
         bridged = ndimage.grey_closing(stripped, size=tuple(size))
@@ -592,8 +584,9 @@ def find_ink(grey):
         [grey[:rim].ravel(), grey[-rim:].ravel(), grey[:, :rim].ravel(), grey[:, -rim:].ravel()]
     )
     smooth = ndimage.gaussian_filter(grey, 1.0)  # Extremes of single noisy pixels do not count.
-    # The paper, lit or shaded, spans the border's greys (its brightest is paper: a lit corner of a shaded page);
-    # ink goes beyond them. If neither way clearly, the ink is what draws the picture's mean away from its median.
+    # The paper, lit or shaded, spans the border's greys (its brightest is paper: a lit corner of
+    # a shaded page); ink goes beyond them. If neither way clearly, the ink is what draws the
+    # picture's mean away from its median.
     low, high = np.percentile(border, [BORDER_SPREAD, 100])
     darker, lighter = low - smooth.min(), smooth.max() - high
     light_paper = (
@@ -602,51 +595,70 @@ def find_ink(grey):
         else np.median(smooth) >= smooth.mean()
     )
     if not light_paper:  # Light ink on a dark background: flip it.
-        grey, smooth, low, high = 1 - grey, 1 - smooth, 1 - high, 1 - low
-    if high - low < 0.01:  # Flat background, as in a drawing program (never black: light divides).
+        grey, smooth, border, low, high = 1 - grey, 1 - smooth, 1 - border, 1 - high, 1 - low
+    # A drawing program's background: three quarters of the border one grey, whatever strokes
+    # touch it (a cast shadow covers more of it).
+    flat = high - np.percentile(border, 25) < 0.01
+    if flat:  # (The paper's light, never black: light divides.)
         light = np.float32(max(high, 1 / 255))
-    else:  # Photo: a closing fills in the strokes (the picture padded, so that a shadow's edge goes on straight).
+    else:  # Photo: a closing fills in the strokes (padded, so that a shadow's edge goes on).
         span = max(1, round(PAPER_SPAN * max(height, width)))
-        padded = ndimage.grey_dilation(np.pad(np.maximum(smooth, 1 / 255), span, mode="edge"), span)
+        padded = np.pad(np.maximum(smooth, 1 / 255), span, mode="edge")
+        padded = ndimage.grey_dilation(padded, span)
         light = ndimage.grey_erosion(padded, span + 2 * SHADOW_EDGE)[span:-span, span:-span]
-    ink = np.clip(
-        1 - grey / light, 0, None
-    )  # A share of the paper's light: a shadow dims paper and ink alike.
-    contrast = np.clip(1 - smooth / light, 0, None).max()
+    ink = np.clip(1 - grey / light, 0, None)  # A share of the light: a shadow dims paper and ink.
+    strength = np.clip(1 - smooth / light, 0, None)
+    contrast = strength.max()
     if contrast < MIN_INK_CONTRAST:
         return ink, None
-    flat = np.ndim(light) == 0  # A drawing program's background: its long strokes need 3 lines.
-    ink = remove_ruled_lines(
-        ink, RULE_MIN_INK * contrast, RULE_MIN_LINES[1] if flat else RULE_MIN_LINES[0]
-    )
+    min_lines = RULE_MIN_LINES[1] if flat else RULE_MIN_LINES[0]  # A drawing's strokes need 3.
+    ink = remove_ruled_lines(ink, RULE_MIN_INK * contrast, min_lines)
     threshold = skimage.filters.threshold_otsu(ink)
     paper_ink = ink[ink <= threshold]  # What the paper alone shows: its level and its noise.
     level = np.median(paper_ink)
-    noise = scipy.stats.median_abs_deviation(paper_ink, scale="normal")  # Robust to the ink's tail.
+    noise = scipy.stats.median_abs_deviation(paper_ink, scale="normal")  # Robust to ink's tail.
     threshold = max(threshold, level + 5 * noise, 0.25 * contrast)
-    return ink, threshold
+    # Judge each mark's ink against its own darkest (a grey pencil digit beside pen digits):
+    # the ink of a mark that stands out of the paper's noise is scaled as if its darkest were the
+    # picture's darkest, so that it is cut at the same share of its own ink.
+    marks, count = ndimage.label(ink > level + 5 * noise, np.ones((3, 3)))
+    peaks = ndimage.maximum(strength, marks, np.arange(1, count + 1))
+    floor = max(MIN_INK_CONTRAST, contrast / MAX_GAIN)
+    gains = np.where(peaks >= floor, contrast / np.maximum(peaks, floor), 1.0)
+    return ink * np.concatenate([[1], np.maximum(gains, 1)])[marks].astype(np.float32), threshold
 
 
 # %%
-#@title Define tight, find_digits and stroke_width: find each digit's strokes, left to right, and drop specks
-# Why: labelling (SciPy) finds pieces of ink, but not which of them make up one digit, nor how wide its strokes are.
-import itertools
-
-MIN_PIECE = 0.05  # Specks with under 5 % of the largest piece's ink are dropped (noise, dust).
-SAME_DIGIT = 0.5  # Pieces sharing half the narrower one's columns, one above the other, are one digit (a 4's two
-MIN_DIGIT_HEIGHT = (
-    0.4  # strokes); so are a mark under 40 % of the tallest piece's height (a 5's bar) and a
+#@title Define tight, find_digits and stroke_width: find each digit's strokes, row by row
+# Why: labelling (SciPy) finds pieces of ink, not which of them make one digit, nor stroke widths.
+MAX_MARKS = 2000  # A page of digits holds fewer separate pieces of ink: more is noise or a texture.
+SPECK = 0.1  # Pieces under a tenth of the tallest piece's height each way are specks (dust).
+# Pieces sharing half the narrower one's columns, one above the other, are one digit (a 4's two
+# strokes); so are a mark under 40 % of the tallest piece's height (a 5's bar) and a digit less
+# than 15 % of that height to its side. Other short marks (a dash, a dot) are left out.
+SAME_DIGIT = 0.5
+MIN_DIGIT_HEIGHT = 0.4
+MARK_REACH = 0.15
+ROW_GAP = 0.25  # Tall pieces further apart than a quarter of the taller one's height: two rows.
+MAX_WIDTH = 1.15  # A mark wider than 1.15 times its height is two touching digits if it has a neck:
+MAX_NECK = 1.5  # a column 30 % of the height from either end, crossing at most 1.5 stroke widths of
+MIN_HALF = 0.6  # ink, where it cuts into two halves at least 60 % as tall as the mark.
+# A digit may be missing beside a mark left out that is a quarter as tall as the row's digits (their
+# median height) or holds a tenth of their ink, after a gap wider than 0.8 of that height and twice
+# the row's narrowest gap, and
+# where digits differ in height over 1.8 times (the digits of real numbers differ up to 1.6 times).
+MARK_NOTE = 0.25
+MARK_SHARE = 0.1
+WIDE_GAP = 0.8
+MAX_SIZES = 1.8
+TOO_MANY_MARKS = (
+    "too many separate marks to be digits ({:,}, over {:,}); photograph or draw the digits alone"
 )
-MARK_REACH = 0.15  # digit less than 15 % of that height to its side. Other short marks (a dash, a dot) are left out.
-MAX_WIDTH = 1.15  # A mark wider than 1.15 times its height is two touching digits if it has a neck: a column
-MAX_NECK = (
-    1.5  # at least 30 % of the height from either end, crossing at most 1.5 stroke widths of ink,
-)
-MIN_HALF = 0.6  # where it cuts into two halves at least 60 % as tall as the mark.
 
 
 def tight(part, top=0, left=0):
-    """A mask cropped to its ink, and the box (top, bottom, left, right) of that crop, given where part starts."""
+    """A mask cropped to its ink, and the box (top, bottom, left, right) of that crop, given where
+    part starts."""
     rows, cols = ndimage.find_objects((part > 0).astype(np.int8))[0]  # The slices of the ink's box.
     return part[rows, cols], (
         top + rows.start,
@@ -656,99 +668,130 @@ def tight(part, top=0, left=0):
     )
 
 
-def find_digits(ink, threshold):
-    """The digits in ink, left to right, as (mask, box) pairs, and the largest mark left out's share of their ink."""
-    labels, _ = ndimage.label(ink > threshold, structure=np.ones((3, 3)))
-    areas = np.bincount(labels.ravel())  # Ink pixels per piece, by label.
+def one_digit(one, other, tallest):
+    """Whether two boxes (top, bottom, left, right) of ink are parts of one digit."""
+    (top, bottom, left, right), (top_, bottom_, left_, right_) = one, other
+    shared = min(right, right_) - max(left, left_)  # Columns the two share (negative: a gap).
+    gap = max(top, top_) - min(bottom, bottom_)  # Rows between the two (negative: they overlap).
+    taller = max(bottom - top, bottom_ - top_)
+    if min(bottom - top, bottom_ - top_) < MIN_DIGIT_HEIGHT * tallest:  # A short mark.
+        return gap < 0.5 * taller and shared >= -MARK_REACH * tallest
+    return gap < ROW_GAP * taller and shared >= SAME_DIGIT * min(right - left, right_ - left_)
+
+
+def find_digits(ink, threshold, name="picture"):
+    """The digits in ink, row by row (the top row first) and left to right, as (mask, box) pairs,
+    and where one may be missing: the digit numbers (from 1) beside a "mark" left out that could
+    be a digit, before a "gap" wide enough for one, or of a "size" too small for the number."""
+    labels, count = ndimage.label(ink > threshold, structure=np.ones((3, 3)))
+    if count > MAX_MARKS:  # Refused before any work that grows with their number.
+        raise DigitImageError(name, TOO_MANY_MARKS.format(count, MAX_MARKS))
     boxes = [
         (rows.start, rows.stop, cols.start, cols.stop)
         for rows, cols in ndimage.find_objects(labels)
     ]
     tallest = max((bottom - top for top, bottom, _, _ in boxes), default=0)
+    # A speck is judged by its size against the tallest piece, not by its ink: a hairline 1 stays.
     groups = [
         [*box, [label]]
         for label, box in enumerate(boxes, 1)
-        if areas[label] >= MIN_PIECE * areas[1:].max()
+        if max(box[1] - box[0], box[3] - box[2]) >= SPECK * tallest
     ]
-    while True:  # Join two groups at a time while any two are one digit.
-        for one, other in itertools.combinations(groups, 2):
-            (top, bottom, left, right), (top_, bottom_, left_, right_) = one[:4], other[:4]
-            shared = min(right, right_) - max(
-                left, left_
-            )  # Columns the two share (negative: a gap).
-            short = min(bottom - top, bottom_ - top_) < MIN_DIGIT_HEIGHT * tallest
-            near = max(top, top_) - min(bottom, bottom_) < 0.5 * max(bottom - top, bottom_ - top_)
-            if near and shared >= (
-                -MARK_REACH * tallest if short else SAME_DIGIT * min(right - left, right_ - left_)
-            ):
-                one[:5] = (
-                    min(top, top_),
-                    max(bottom, bottom_),
-                    min(left, left_),
-                    max(right, right_),
-                    one[4] + other[4],
-                )
-                groups.remove(other)
-                break
-        else:
-            break
+    joined = True
+    while joined:  # Sweep along the row, joining each group to those that start within its reach.
+        joined, groups = False, sorted(groups, key=lambda group: group[2])
+        for index, one in enumerate(groups):
+            for other in groups[index + 1 :]:
+                if other[2] > one[3] + MARK_REACH * tallest or not one[4]:
+                    break
+                if other[4] and one_digit(one[:4], other[:4], tallest):
+                    one[:5] = (
+                        min(one[0], other[0]),
+                        max(one[1], other[1]),
+                        min(one[2], other[2]),
+                        max(one[3], other[3]),
+                        one[4] + other[4],
+                    )
+                    other[4], joined = [], True  # Joined: left out of the next sweep.
+        groups = [group for group in groups if group[4]]
     queue = [
         tight(np.isin(labels[top:bottom, left:right], pieces), top, left)
         for top, bottom, left, right, pieces in groups
     ]
-    pen, digits, marks = (
-        None,
-        [],
-        [],
-    )  # The strokes' width (measured when a mark is to be cut), what is found.
+    pen, digits, marks = None, [], []  # The strokes' width (measured when a mark is to be cut).
     while queue:  # Cut marks too wide for one digit at their neck, until none is left.
         part, (top, bottom, left, right) = queue.pop()
         height, width = part.shape
         columns, edge = part.sum(axis=0), round(0.3 * height)
         tall = height >= MIN_DIGIT_HEIGHT * tallest  # Short marks are not cut: they are no digits.
-        cut = (
-            edge + int(np.argmin(columns[edge : width - edge]))
-            if tall and width > MAX_WIDTH * height
-            else None
-        )
-        pen = stroke_width(labels > 0) if pen is None and cut is not None else pen
-        halves = (
-            []
-            if cut is None or columns[cut] > MAX_NECK * pen
-            else [
+        cut = None
+        if tall and width > MAX_WIDTH * height:
+            cut = edge + int(np.argmin(columns[edge : width - edge]))
+            pen = stroke_width(labels > 0) if pen is None else pen
+        halves = []
+        if cut is not None and columns[cut] <= MAX_NECK * pen:
+            halves = [
                 tight(part[:, : cut + 1], top, left),
                 tight(part[:, cut + 1 :], top, left + cut + 1),
             ]
-        )
         if halves and min(half.shape[0] for half, _ in halves) >= MIN_HALF * height:
             queue.extend(halves)
         else:
             (digits if tall else marks).append((part, (top, bottom, left, right)))
-    left_out = max((part.sum() for part, _ in marks), default=0) / max(
-        1, sum(part.sum() for part, _ in digits)
-    )
-    return sorted(digits, key=lambda digit: digit[1][2]), float(left_out)
+    rows = []  # A digit whose top is above the bottom of the row so far is in that row.
+    for digit in sorted(digits, key=lambda digit: digit[1][0] + digit[1][1]):
+        if rows and digit[1][0] < max(box[1] for _, box in rows[-1]):
+            rows[-1].append(digit)
+        else:
+            rows.append([digit])
+    rows = [sorted(row, key=lambda digit: digit[1][2]) for row in rows]
+    return [digit for row in rows for digit in row], missing_digits(rows, marks)
+
+
+def missing_digits(rows, marks):
+    """Where a digit may be missing from rows of digits (find_digits), given the marks left out."""
+    digits = [digit for row in rows for digit in row]
+    if not digits:
+        return {}
+    height = np.median([box[1] - box[0] for _, box in digits])
+    ink = sum(part.sum() for part, _ in digits)
+    centres = np.array([(box[0] + box[1], box[2] + box[3]) for _, box in digits]) / 2
+    missing = {"mark": set(), "gap": set(), "size": set()}
+    for part, (top, bottom, left, right) in marks:
+        if bottom - top >= MARK_NOTE * height or part.sum() >= MARK_SHARE * ink:
+            distances = np.hypot(*(centres - [(top + bottom) / 2, (left + right) / 2]).T)
+            missing["mark"].add(int(np.argmin(distances)) + 1)  # Beside the nearest digit.
+    number = 0  # Digits before the row.
+    for row in rows:  # A gap is judged against the row's others: two photos side by side differ.
+        gaps = np.array([after[2] - before[3] for (_, before), (_, after) in zip(row, row[1:])])
+        narrowest = gaps.min() if len(gaps) > 1 else np.inf
+        wide = (gaps > WIDE_GAP * height) & (gaps > 2 * narrowest)
+        missing["gap"].update(number + int(n) + 1 for n in np.flatnonzero(wide))  # After these.
+        number += len(row)
+    heights = np.array([box[1] - box[0] for _, box in digits])
+    missing["size"] = {int(n) + 1 for n in np.flatnonzero(heights * MAX_SIZES < heights.max())}
+    return {kind: sorted(places) for kind, places in missing.items() if places}
 
 
 def stroke_width(mask):
-    """Typical stroke width of a binary drawing, in its pixels: a stroke w wide has a mean depth of w / 4 + 0.5."""
+    """Typical stroke width of a binary drawing, in its pixels: a stroke w wide has a mean depth of
+    w / 4 + 0.5."""
     depth = ndimage.distance_transform_edt(np.pad(mask, 1))
     return max(4 * (depth[depth > 0].mean() - 0.5), 1.0)
 
 
 # %%
 #@title Define prepare_digits: any picture of digits → one 28×28 MNIST-style input per digit
-# Why: MNIST's digits were cropped, scaled to 20 pixels and centred by mass; a photo must be made the same way.
+# Why: MNIST's digits were cropped, scaled to 20 pixels and centred by mass; a photo must be too.
 MNIST_BOX = 20  # MNIST digits fit in 20×20 pixels ...
 MNIST_CENTER = 14.0  # ... and their centre of mass sits at pixel (14, 14) of the 28×28 field.
-STROKE_RANGE = (
-    1.8,
-    3.6,
-)  # Stroke widths, in pixels, of 80 % of MNIST digits at that size: others are brought in.
+# Stroke widths, in pixels, of 80 % of MNIST digits at that size: others are brought in.
+STROKE_RANGE = (1.8, 3.6)
 
 
 def digit_input(ink, threshold, mask, box):
-    """One digit's 28×28 float32 input in [0, 1], from the ink of its picture, its mask and box (find_digits)."""
+    """One digit's 28×28 float32 input in [0, 1], from the ink of its picture, its mask and box
+    (find_digits)."""
     # Resample small drawings and hairlines larger, so that their strokes are several pixels wide.
     length, width = max(mask.shape), stroke_width(mask)
     factor = min(
@@ -763,7 +806,8 @@ def digit_input(ink, threshold, mask, box):
         if grown.any():  # (A digit of a pixel or two can fade away.)
             mask = tight(grown)[0]
             length, width = max(mask.shape), stroke_width(mask)
-    # Bring strokes into MNIST's range, by any real radius: ink fades over a pixel, so the input changes smoothly.
+    # Bring strokes into MNIST's range, by any real radius: ink fades over a pixel, so the input
+    # changes smoothly.
     target = np.clip(width * MNIST_BOX / length, *STROKE_RANGE)
     grow = (target * length - MNIST_BOX * width) / (2 * MNIST_BOX - 2 * target)  # Pixels per side.
     if grow > 0:
@@ -774,7 +818,8 @@ def digit_input(ink, threshold, mask, box):
         thinned = np.clip(ndimage.distance_transform_edt(np.pad(mask, 1)) + grow, 0, 1)
         mask = thinned if thinned.sum() > 0.3 * mask.sum() else mask
     mask = tight(mask.astype(np.float32))[0]
-    # Scale to 20 pixels by exact pixel areas (Pillow's BOX), as MNIST did; pad the short side, not round it.
+    # Scale to 20 pixels by exact pixel areas (Pillow's BOX), as MNIST did; pad the short side,
+    # not round it.
     scale = MNIST_BOX / max(mask.shape)
     size = np.ceil(np.array(mask.shape) * scale - 1e-6)  # (rows, columns): whole pixels.
     padded = Image.fromarray(
@@ -794,59 +839,56 @@ def digit_input(ink, threshold, mask, box):
 
 
 def prepare_digits(image, name="picture"):
-    """The digits of a picture (PIL image or array), left to right: their 28×28 inputs stacked (n, 28, 28), and the
-    measures of each: "pieces", "largest_piece" (its share of the ink), "left_out" (find_digits) and its "box"."""
+    """The digits of a picture (PIL image or array), row by row and left to right: their 28×28
+    inputs stacked (n, 28, 28), and the measures of each: "pieces" (of its ink and specks),
+    "largest_piece" (its share of that ink), "missing" (where a digit may be missing, from
+    find_digits: the same for every digit of the picture) and its "box"."""
     ink, threshold = find_ink(grayscale(image, name))
-    digits, left_out = ([], 0) if threshold is None else find_digits(ink, threshold)
+    digits, missing = ([], {}) if threshold is None else find_digits(ink, threshold, name)
     if not digits:
         raise DigitImageError(
             name, "no ink found: the picture is blank or of one colour; photograph a written digit"
         )
-    pieces = [
-        np.bincount(
-            ndimage.label(ink[box[0] : box[1], box[2] : box[3]] > threshold, np.ones((3, 3)))[
-                0
-            ].ravel()
+    found = np.zeros(ink.shape, bool)  # Every digit's strokes.
+    for mask, (top, bottom, left, right) in digits:
+        found[top:bottom, left:right] |= mask
+    measures = []
+    for mask, (top, bottom, left, right) in digits:
+        # The pieces of its own strokes and of specks beside them, not of a neighbour's strokes.
+        own = (ink[top:bottom, left:right] > threshold) & ~(found[top:bottom, left:right] & ~mask)
+        pieces = np.bincount(ndimage.label(own, np.ones((3, 3)))[0].ravel())[1:]
+        measures.append(
+            {
+                "pieces": len(pieces),
+                "largest_piece": float(pieces.max() / pieces.sum()),
+                "missing": missing,
+                "box": (top, bottom, left, right),
+            }
         )
-        for _, box in digits
-    ]  # Ink per piece (and background) in each digit's box, specks included.
-    measures = [
-        {
-            "pieces": len(ink) - 1,
-            "largest_piece": float(ink[1:].max() / ink[1:].sum()),
-            "left_out": left_out,
-            "box": box,
-        }
-        for ink, (_, box) in zip(pieces, digits)
-    ]
     return np.stack([digit_input(ink, threshold, *digit) for digit in digits]), measures
 
 
 # %%
-#@title Define doubt_note: flag readings not to trust (no clear digit, a mark left out)
+#@title Define doubt_note: flag readings not to trust (no clear digit, a digit maybe missing)
 # Why: the model names a digit for any input, even a scribble; these rules say when not to trust it.
 NO_CLEAR_DIGIT = "no clear digit"
-MARK_LEFT_OUT = "a mark that is not a digit was left out"
-# Chosen on MNIST digits rendered as photos, typed digits, noise, shapes and letters (benchmarks/README.md).
-MIN_CONFIDENCE = (
-    0.9  # No clear digit: the model is under 90 % sure of any digit (most of its mistakes), ...
-)
-MAX_INK = (
-    0.25  # ... or the input is over a quarter ink (noise, textures; 0.3 % of real digits), ...
-)
-MIN_LARGEST_PIECE = (
-    0.2  # ... or the ink is crumbs, its largest connected piece under a fifth of it, ...
-)
-MAX_PIECES = (
-    200  # ... or it is scattered in over 200 pieces (a digit rendered as a photo had at most 57).
-)
-MARK_SHARE = (
-    0.1  # A mark left out (too small for a digit) with a tenth of the digits' ink is noted.
-)
+# Where find_digits found that a digit may be missing, in words ("{}": the digits' numbers).
+MAY_BE_MISSING = {
+    "mark": "a mark left out may be a digit (beside digit {})",
+    "gap": "a gap wide enough for a digit (after digit {})",
+    "size": "sizes too different for one number (digit {})",
+}
+# Chosen on MNIST digits rendered as photos, typed digits, noise, shapes and letters
+# (benchmarks/README.md).
+MIN_CONFIDENCE = 0.9  # No clear digit: the model is under 90 % sure of any digit (most mistakes),
+MAX_INK = 0.25  # or the input is over a quarter ink (noise, textures; 0.3 % of real digits),
+MIN_LARGEST_PIECE = 0.2  # or the ink is crumbs, its largest connected piece under a fifth of it,
+MAX_PIECES = 200  # or it is scattered in over 200 pieces (a digit rendered as a photo had 57).
 
 
 def doubt_note(probabilities, inputs, measures):
-    """Why not to trust the model's probabilities for a picture's digits (prepare_digits): "" if nothing."""
+    """Why not to trust the model's probabilities for a picture's digits (prepare_digits): "" if
+    nothing."""
     unclear = [
         str(number)
         for number, (p, digit, measure) in enumerate(zip(probabilities, inputs, measures), 1)
@@ -855,13 +897,13 @@ def doubt_note(probabilities, inputs, measures):
         or measure["largest_piece"] < MIN_LARGEST_PIECE
         or measure["pieces"] > MAX_PIECES
     ]
-    notes = (
-        [NO_CLEAR_DIGIT + ("" if len(inputs) == 1 else f" (digit {', '.join(unclear)})")]
-        if unclear
-        else []
-    )
-    if measures[0]["left_out"] >= MARK_SHARE:
-        notes.append(MARK_LEFT_OUT)
+    notes = []
+    if unclear:
+        notes.append(
+            NO_CLEAR_DIGIT + ("" if len(inputs) == 1 else f" (digit {', '.join(unclear)})")
+        )
+    for kind, places in measures[0]["missing"].items():
+        notes.append(MAY_BE_MISSING[kind].format(", ".join(map(str, places))))
     return "; ".join(notes)
 
 

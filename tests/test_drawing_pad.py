@@ -12,6 +12,9 @@ from pad import ONE, PAD_SIZE, SEVEN, ZERO, canvas, png, send_from_page
 from pictures import huge_png_header
 from PIL import Image
 
+# Specks every 5 pixels over the pad's canvas: 6,272 separate marks.
+SPECKS = np.kron(np.ones((56, 112)), [[0] + [255] * 4] + [[255] * 5] * 4).astype(np.uint8)
+
 
 def assert_answer(pad, digit):
     assert pad.digits == [digit], pad.status
@@ -70,6 +73,7 @@ def bad_payloads():
         "absurd size (header)": (huge_png_header(30_000, 30_000), "the picture is too large"),
         "absurd size (bytes)": (b"\x89PNG\r\n\x1a\n" + bytes(1_000_001), "far more than a drawing has"),
         "a large picture": (png(Image.new("L", (1200, 300), "white")), "a picture far larger than the pad"),
+        "specks": (png(Image.fromarray(SPECKS)), "too many separate marks to be digits"),
         "rows of pixels": ([[0] * 3] * 10, not_bytes),
         "no rows": ([], prompt),
         "text": ("data:image/png;base64,not base64", not_bytes),

@@ -240,9 +240,12 @@ def test_a_typed_digit_with_a_hard_shadow_edge_through_the_middle_reads_right(nb
         assert quick_model.predict(shadowed[None], verbose=0).argmax() == digit, digit
 
 
-def test_long_strokes_of_a_drawing_are_not_taken_for_ruled_lines(nb):
+@pytest.mark.parametrize("stem", [19, 26], ids=["inside", "touching the right edge"])
+def test_long_strokes_of_a_drawing_are_not_taken_for_ruled_lines(nb, stem):
+    """A flat drawing's two long strokes are kept, even where one touches the picture's edge
+    (issue 28)."""
     drawing = np.full((28, 28), 255, np.uint8)
-    drawing[4:25, 6:8] = drawing[4:25, 19:21] = drawing[14:16, 6:21] = 0  # A frame-filling square 4.
+    drawing[4:25, 6:8] = drawing[4:25, stem : stem + 2] = drawing[14:16, 6:stem] = 0  # A square 4.
     grey = nb.grayscale(Image.fromarray(drawing))
     ink, _ = nb.find_ink(grey)
     assert np.array_equal(ink, 1 - grey)
@@ -377,9 +380,12 @@ def test_doubtful_answers_get_a_note(nb, quick_model, mnist_test):
     pictures += [(f"clear {index}", render_photo(images[index], rng)) for index in (0, 1, 2, 3, 4)]
     pictures += [("pair 7 2", render_photo(side_by_side(images, 0, 1), rng))]  # A 7 (larger) and a 2.
     table, errors = nb.recognize_files(quick_model, pictures)
-    assert errors == []
+    # Noise of thousands of separate specks is refused at once (issue 29), the rest is noted.
+    refused = "too many separate marks"
+    assert all(name.startswith("noise") and refused in reason for name, reason in errors)
     notes = dict(zip(table.file, table.note))
-    assert all(notes[name].startswith(nb.NO_CLEAR_DIGIT) for name in notes if name.startswith("noise")), notes
+    noise = {name: note for name, note in notes.items() if name.startswith("noise")}
+    assert all(note.startswith(nb.NO_CLEAR_DIGIT) for note in noise.values()), (noise, errors)
     assert all(notes[f"clear {index}"] == "" for index in (0, 1, 2, 3, 4)), notes
     assert dict(zip(table.file, table.predicted))["pair 7 2"] == "72" and notes["pair 7 2"] == "", table
 
@@ -388,7 +394,7 @@ def test_doubt_note_reads_the_models_answer_and_the_inks_measures(nb):
     digit = np.zeros((28, 28), np.float32)
     digit[4:24, 12:15] = 1.0  # A "1": 6 % ink.
     clear = np.eye(10)[1]
-    one_piece = {"left_out": 0.0, "largest_piece": 1.0, "pieces": 1}
+    one_piece = {"missing": {}, "largest_piece": 1.0, "pieces": 1}
 
     def note(probabilities, digit, measures):  # One digit: stacks of one.
         return nb.doubt_note(probabilities[None], digit[None], [measures])
@@ -398,9 +404,10 @@ def test_doubt_note_reads_the_models_answer_and_the_inks_measures(nb):
     assert note(clear, np.ones((28, 28)) * 0.3, one_piece) == "no clear digit"
     assert note(clear, digit, one_piece | {"largest_piece": 0.1}) == "no clear digit"
     assert note(clear, digit, one_piece | {"pieces": 500}) == "no clear digit"
-    assert note(clear, digit, one_piece | {"left_out": 0.8}) == "a mark that is not a digit was left out"
-    assert note(np.full(10, 0.1), digit, one_piece | {"left_out": 0.8}) == (
-        "no clear digit; a mark that is not a digit was left out")
+    mark = {"missing": {"mark": [1]}}
+    assert note(clear, digit, one_piece | mark) == "a mark left out may be a digit (beside digit 1)"
+    assert note(np.full(10, 0.1), digit, one_piece | mark) == (
+        "no clear digit; a mark left out may be a digit (beside digit 1)")
     three = nb.doubt_note(np.stack([np.full(10, 0.1), clear, np.full(10, 0.1)]), np.stack([digit] * 3),
                              [one_piece] * 3)
     assert three == "no clear digit (digit 1, 3)"
