@@ -391,7 +391,7 @@ def save_h5(model, path):
 def digit_evidence(model, images, labels, batch_size=500):
     """For each digit d, each pixel's ink times the gradient of the log-probability of d, averaged
     over the images of d: how much that ink adds to (or takes from) the model's belief in d."""
-    labels, shares = np.asarray(labels, np.int64), []  # MNIST's labels are bytes; gather wants ints.
+    labels, shares = np.asarray(labels, np.int64), []  # Bytes in MNIST; tf.gather wants ints.
     for start in range(0, len(images), batch_size):
         pixels = tf.constant(images[start : start + batch_size], tf.float32)
         with tf.GradientTape() as tape:
