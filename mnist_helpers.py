@@ -679,6 +679,29 @@ def one_digit(one, other, tallest):
     return gap < ROW_GAP * taller and shared >= SAME_DIGIT * min(right - left, right_ - left_)
 
 
+def joined_pieces(groups, tallest):
+    """The groups ([top, bottom, left, right, labels]) joined wherever one_digit finds two to be
+    one digit: sweeps along the row, each group against those that start within its reach."""
+    joined = True
+    while joined:
+        joined, groups = False, sorted(groups, key=lambda group: group[2])
+        for index, one in enumerate(groups):
+            for other in groups[index + 1 :]:
+                if other[2] > one[3] + MARK_REACH * tallest or not one[4]:
+                    break
+                if other[4] and one_digit(one[:4], other[:4], tallest):
+                    one[:5] = (
+                        min(one[0], other[0]),
+                        max(one[1], other[1]),
+                        min(one[2], other[2]),
+                        max(one[3], other[3]),
+                        one[4] + other[4],
+                    )
+                    other[4], joined = [], True  # Joined: left out of the next sweep.
+        groups = [group for group in groups if group[4]]
+    return groups
+
+
 def find_digits(ink, threshold, name="picture"):
     """The digits in ink, row by row (the top row first) and left to right, as (mask, box) pairs,
     and where one may be missing: the digit numbers (from 1) beside a "mark" left out that could
@@ -697,26 +720,9 @@ def find_digits(ink, threshold, name="picture"):
         for label, box in enumerate(boxes, 1)
         if max(box[1] - box[0], box[3] - box[2]) >= SPECK * tallest
     ]
-    joined = True
-    while joined:  # Sweep along the row, joining each group to those that start within its reach.
-        joined, groups = False, sorted(groups, key=lambda group: group[2])
-        for index, one in enumerate(groups):
-            for other in groups[index + 1 :]:
-                if other[2] > one[3] + MARK_REACH * tallest or not one[4]:
-                    break
-                if other[4] and one_digit(one[:4], other[:4], tallest):
-                    one[:5] = (
-                        min(one[0], other[0]),
-                        max(one[1], other[1]),
-                        min(one[2], other[2]),
-                        max(one[3], other[3]),
-                        one[4] + other[4],
-                    )
-                    other[4], joined = [], True  # Joined: left out of the next sweep.
-        groups = [group for group in groups if group[4]]
     queue = [
         tight(np.isin(labels[top:bottom, left:right], pieces), top, left)
-        for top, bottom, left, right, pieces in groups
+        for top, bottom, left, right, pieces in joined_pieces(groups, tallest)
     ]
     pen, digits, marks = None, [], []  # The strokes' width (measured when a mark is to be cut).
     while queue:  # Cut marks too wide for one digit at their neck, until none is left.

@@ -448,11 +448,12 @@ class FixedModel:
     """A stand-in for the model that answers each input with the next of some fixed probabilities."""
 
     def __init__(self, rows):
-        self.rows = np.array(rows, np.float32)
+        self.rows = list(np.array(rows, np.float32))
 
     def __call__(self, images, training=False):
-        assert images.shape == (len(self.rows), 28, 28) and not training
-        return self.rows
+        assert images.shape[1:] == (28, 28) and len(images) <= len(self.rows) and not training
+        answer, self.rows = self.rows[: len(images)], self.rows[len(images) :]
+        return np.array(answer)
 
 
 def test_recognize_files_sorts_by_name_floors_the_confidence_and_notes_doubt(nb, mnist_test):

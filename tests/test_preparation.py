@@ -187,7 +187,7 @@ def test_prepare_digits_counts_the_pieces_of_a_digit_within_its_own_mask(nb):
         ink[top - (dash == 0) : top + 12, left : left + 5] = 1.0  # The first dash is 13 tall.
     ink[80:160, 80:86] = 1.0  # The second digit's stem, and its foot into the 1's box.
     ink[82:86, 54:86] = 1.0
-    inputs, measures = nb.prepare_digits(1 - ink)
+    inputs, measures = nb.prepare_digits(Image.fromarray(((1 - ink) * 255).astype(np.uint8)))
     assert [measure["box"] for measure in measures] == [(9, 90, 10, 63), (80, 160, 54, 86)]
     assert measures[0]["pieces"] == 5 and measures[0]["largest_piece"] == pytest.approx(65 / 305)
     assert nb.doubt_note(np.eye(10)[[1, 2]], inputs, measures) == ""
