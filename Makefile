@@ -124,4 +124,4 @@ mutants: $(BIN)/.installed
 	$(BIN)/python tools/mutation_score.py
 
 clean:
-	rm -rf build mnist_digit_recognition.h5 mnist_digit_recognition.keras *.tflite predictions.csv
+	rm -rf build mnist_digit_recognition.h5 mnist_digit_recognition.keras mnist_convnet.keras *.tflite predictions.csv
