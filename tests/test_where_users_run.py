@@ -27,6 +27,7 @@ MODEL_FILES = [
     "mnist_digit_recognition.keras",
     "mnist_digit_recognition.tflite",
     "mnist_digit_recognition_quantized.tflite",
+    "mnist_convnet.keras",
 ]
 NO_NETWORK = "http://127.0.0.1:9"  # The discard port: nothing listens, every connection is refused.
 
@@ -132,7 +133,7 @@ def colab_run(tmp_path_factory, nb, mnist_dir):
         shutil.copy(ROOT / "samples" / name, cache / name)
     folder = alone(tmp_path / "content")
     executed = tmp_path / "executed.ipynb"
-    result = run_as_make_run(folder, executed, env, "-p", "EPOCHS", "1")
+    result = run_as_make_run(folder, executed, env, "-p", "EPOCHS", "1", "-p", "CONVNET_EPOCHS", "1")
     assert result.returncode == 0, result.stdout[-3000:]
     offered = (tmp_path / "colab.log").read_text().splitlines()
     return folder, nbformat.read(executed, as_version=4), result.stdout, offered
