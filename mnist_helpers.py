@@ -1012,7 +1012,7 @@ def save_predictions(table, path):
 
 # %%
 #@title Define drawing_pad: draw a digit or a number; the model reads it after every stroke
-# Why: a page to draw on that talks to the kernel; anywidget runs it in Colab, Lab and VS Code.
+# Why: ipycanvas draws but needs an extension installed; anywidget's page runs in Colab and Lab.
 import anywidget
 import traitlets
 
