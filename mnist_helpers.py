@@ -1012,7 +1012,7 @@ def save_predictions(table, path):
 
 # %%
 #@title Define drawing_pad: draw a digit or a number; the model reads it after every stroke
-# Why: ipycanvas draws but needs an extension installed; anywidget's page runs in Colab and Lab.
+# Why: ipycanvas sends every pointer event to Python; anywidget's page draws, then sends one PNG.
 import anywidget
 import traitlets
 
