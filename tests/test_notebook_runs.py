@@ -94,10 +94,10 @@ def test_a_fresh_run_shows_no_stderr_and_no_warnings(two_runs):
 
 
 def test_a_run_leaves_nothing_in_the_temporary_folder(two_runs, temporary_folder):
-    """Without samples/, the notebook fetches the samples into Keras's cache, or offline renders
-    sample photos in memory; nothing else is left behind either."""
+    """Without samples/, the notebook fetches the samples into Keras's cache, or offline reads
+    test digits in memory; nothing else is left behind either."""
     samples = cell_text(two_runs[0][1], "UPLOAD = False")
-    assert "Rendered 6 sample photos" in samples or "photos of the project's repository" in samples
+    assert "MNIST test digits as pictures" in samples or "photos of the project's repository" in samples
     assert os.listdir(temporary_folder) == []
 
 
