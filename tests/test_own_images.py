@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from notebook import ROOT, code_cell, exec_cell, prepare_one
+from notebook import ROOT, FixedModel, code_cell, exec_cell, prepare_one
 from pictures import cast_shadow, huge_png_header, on_ruled_paper, render_photo, two_photo_sheet
 from PIL import Image, ImageDraw, ImageFont
 from scipy import ndimage
@@ -442,18 +442,6 @@ def test_picture_names_in_any_case_are_read_and_listed_in_name_order(nb, tmp_pat
     assert [path.name for path in paths] == ["IMG_1234.JPG", "Scan.WEBP", "a.jpeg", "b.Png"]
     assert [name for name, _ in skipped] == ["notes.TXT"]
     assert nb.pictures_in(tmp_path / "IMG_1234.JPG") == ([tmp_path / "IMG_1234.JPG"], [], False)
-
-
-class FixedModel:
-    """A stand-in for the model that answers each input with the next of some fixed probabilities."""
-
-    def __init__(self, rows):
-        self.rows = list(np.array(rows, np.float32))
-
-    def __call__(self, images, training=False):
-        assert images.shape[1:] == (28, 28) and len(images) <= len(self.rows) and not training
-        answer, self.rows = self.rows[: len(images)], self.rows[len(images) :]
-        return np.array(answer)
 
 
 def test_recognize_files_sorts_by_name_floors_the_confidence_and_notes_doubt(nb, mnist_test):

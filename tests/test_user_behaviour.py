@@ -4,7 +4,7 @@ folder with one odd file, and where the MNIST files are read from."""
 
 import numpy as np
 import pytest
-from notebook import prepare_one
+from notebook import FixedModel, prepare_one
 from pictures import pen_drawing
 from PIL import Image
 
@@ -80,18 +80,6 @@ def test_a_small_drawing_is_prepared_as_the_same_drawing_large(nb, zoom, pen):
     small = prepare_one(nb, drawing)
     large = prepare_one(nb, drawing.resize((192 * zoom, 192 * zoom), Image.Resampling.BICUBIC))
     assert overlap(small, large) > 0.7 and np.abs(small - large).mean() < 0.06
-
-
-class FixedModel:
-    """A stand-in for the model: each input gets the next row of fixed probabilities."""
-
-    def __init__(self, rows):
-        self.rows = list(np.array(rows, np.float32))
-
-    def __call__(self, images, training=False):  # Called once per picture: its digits' rows.
-        assert len(images) <= len(self.rows) and not training
-        answer, self.rows = self.rows[: len(images)], self.rows[len(images) :]
-        return np.array(answer)
 
 
 def test_a_numbers_confidence_is_its_least_sure_digit(nb):
