@@ -5,7 +5,8 @@ along the digit's centre line at a width from a hairline to a marker, in an ink 
 to black pen or coloured ink, at a height up to 1.6 times another's in the same number. The digits
 are set in a row that may slant, touching or widely spaced, on one paper (a photo of the whole
 number) or each on its own paper (photos pasted side by side). Each number is saved as a JPEG and
-read by the notebook's `recognize_files`, with a model trained exactly as the notebook trains it.
+read by the notebook's `recognize_files` twice: by the dense model and by the convnet, each trained
+exactly as the notebook trains it. The figures are reported for each model.
 
 The same is done for single digits (the photos of benchmarks/own_images.py: they must still read
 as one digit), and for two-digit sheets: two digits photographed apart (each its own paper, light
@@ -31,7 +32,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import skimage.morphology  # noqa: E402
-from notebook import load_helpers, mnist_data_dir, run_until_evaluated  # noqa: E402
+from notebook import load_helpers, mnist_data_dir, run_until  # noqa: E402
 from pictures import number_strip, render_photo, two_photo_sheet  # noqa: E402
 from PIL import Image  # noqa: E402
 from scipy import ndimage  # noqa: E402
@@ -157,6 +158,78 @@ def share(mask):
     return float(np.mean(mask)) if len(mask) else float("nan")
 
 
+def reading(nb, model, path, kind, truth):
+    """One photo read by one model, as a row of the results."""
+    table, _ = nb.recognize_files(model, [path])
+    read, note = (str(table.predicted[0]), table.note[0]) if len(table) else ("", "unreadable")
+    return {
+        "file": path.name,
+        "kind": kind,
+        "digits": len(truth),
+        "read": read,
+        "exact": read == truth,
+        "noted": bool(note),
+        "note": note,
+        "digits_right": digits_right(read, truth),
+        "count_right": len(read) == len(truth),
+    }
+
+
+def summarize(results):
+    """The figures of one model's readings: numbers, two-digit sheets and single photos."""
+    numbers, singles, sheets = (
+        results[results.kind == kind] for kind in ("number", "single", "sheet")
+    )
+    miscounted = numbers[~numbers.count_right]
+    return {
+        "numbers": len(numbers),
+        "numbers_exact": share(numbers.exact),
+        "number_digits_right": float(numbers.digits_right.sum() / max(1, numbers.digits.sum())),
+        "numbers_right_or_noted": share(numbers.exact | numbers.noted),
+        "numbers_miscounted": len(miscounted),
+        "numbers_miscounted_noted": int(miscounted.noted.sum()),
+        "numbers_miscounted_silent": int((~miscounted.noted).sum()),
+        "numbers_wrong_silent": int((~numbers.exact & ~numbers.noted).sum()),
+        "numbers_right_but_noted": share(numbers.exact & numbers.noted),
+        "exact_by_digits": {
+            int(count): share(group.exact) for count, group in numbers.groupby("digits")
+        },
+        "sheets": len(sheets),
+        "sheets_exact": share(sheets.exact),
+        "sheets_right_or_noted": share(sheets.exact | sheets.noted),
+        "singles": len(singles),
+        "singles_right": share(singles.exact),
+        "singles_right_or_noted": share(singles.exact | singles.noted),
+        "singles_right_but_noted": share(singles.exact & singles.noted),
+        "singles_read_as_several": int((~singles.count_right).sum()),
+    }
+
+
+def report(summary):
+    """Print one model's figures in four lines."""
+    print(
+        f"  {summary['numbers']} numbers of 2–4 digits: {summary['numbers_exact']:.1%} read"
+        f" exactly, {summary['number_digits_right']:.1%} of their digits right,"
+        f" {summary['numbers_right_or_noted']:.1%} right or noted"
+        f" ({summary['numbers_right_but_noted']:.1%} right but noted)"
+    )
+    print(
+        f"    miscounted: {summary['numbers_miscounted']},"
+        f" of them {summary['numbers_miscounted_silent']} with no note;"
+        f" wrong with no note: {summary['numbers_wrong_silent']}"
+    )
+    print(
+        f"  {summary['sheets']} two-digit sheets: {summary['sheets_exact']:.1%} read exactly,"
+        f" {summary['sheets_right_or_noted']:.1%} read right or noted"
+    )
+    print(
+        f"  {summary['singles']} single photos: {summary['singles_right']:.1%} right,"
+        f" {summary['singles_right_or_noted']:.1%} right or noted"
+        f" ({summary['singles_right_but_noted']:.1%} right but noted),"
+        f" {summary['singles_read_as_several']} read as several digits"
+    )
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--numbers", type=int, default=1000, help="numbers (default 1000)")
@@ -187,7 +260,8 @@ def main():
         return
 
     with contextlib.redirect_stdout(sys.stderr):
-        model = run_until_evaluated()["model"]
+        trained = run_until("convnet_seconds = time.perf_counter() - start")
+    models = {"dense": trained["model"], "convnet": trained["convnet"]}
     rng = np.random.default_rng(args.seed)
     rows = []
     with tempfile.TemporaryDirectory() as folder:
@@ -211,71 +285,14 @@ def main():
             truth = "".join(str(y_test[index]) for index in indices)
             path = folder / f"{number:05d}-{kind}-{truth}.jpg"
             photo.save(path, quality=int(rng.integers(75, 96)))
-            table, _ = nb.recognize_files(model, [path])
-            read, note = (
-                (str(table.predicted[0]), table.note[0]) if len(table) else ("", "unreadable")
-            )
-            rows.append(
-                {
-                    "file": path.name,
-                    "kind": kind,
-                    "digits": len(truth),
-                    "read": read,
-                    "exact": read == truth,
-                    "noted": bool(note),
-                    "note": note,
-                    "digits_right": digits_right(read, truth),
-                    "count_right": len(read) == len(truth),
-                }
-            )
+            for name, model in models.items():
+                rows.append({"model": name, **reading(nb, model, path, kind, truth)})
     results = pd.DataFrame(rows)
-    numbers, singles, sheets = (
-        results[results.kind == kind] for kind in ("number", "single", "sheet")
-    )
-    miscounted = numbers[~numbers.count_right]
-    summary = {
-        "numbers": len(numbers),
-        "numbers_exact": share(numbers.exact),
-        "number_digits_right": float(numbers.digits_right.sum() / max(1, numbers.digits.sum())),
-        "numbers_right_or_noted": share(numbers.exact | numbers.noted),
-        "numbers_miscounted_noted": int(miscounted.noted.sum()),
-        "numbers_miscounted_silent": int((~miscounted.noted).sum()),
-        "numbers_wrong_silent": int((~numbers.exact & ~numbers.noted).sum()),
-        "numbers_right_but_noted": share(numbers.exact & numbers.noted),
-        "exact_by_digits": {
-            int(count): share(group.exact) for count, group in numbers.groupby("digits")
-        },
-        "sheets": len(sheets),
-        "sheets_exact": share(sheets.exact),
-        "sheets_right_or_noted": share(sheets.exact | sheets.noted),
-        "singles": len(singles),
-        "singles_right": share(singles.exact),
-        "singles_right_or_noted": share(singles.exact | singles.noted),
-        "singles_right_but_noted": share(singles.exact & singles.noted),
-        "singles_read_as_several": int((~singles.count_right).sum()),
-        "seed": args.seed,
-    }
-    print(
-        f"{len(numbers)} numbers of 2–4 digits: {summary['numbers_exact']:.1%} read exactly,"
-        f" {summary['number_digits_right']:.1%} of their digits right,"
-        f" {summary['numbers_right_or_noted']:.1%} right or noted"
-        f" ({summary['numbers_right_but_noted']:.1%} right but noted)"
-    )
-    print(
-        f"  miscounted: {len(miscounted)},"
-        f" of them {summary['numbers_miscounted_silent']} with no note;"
-        f" wrong with no note: {summary['numbers_wrong_silent']}"
-    )
-    print(
-        f"{len(sheets)} two-digit sheets: {summary['sheets_exact']:.1%} read exactly,"
-        f" {summary['sheets_right_or_noted']:.1%} read right or noted"
-    )
-    print(
-        f"{len(singles)} single photos: {summary['singles_right']:.1%} right,"
-        f" {summary['singles_right_or_noted']:.1%} right or noted"
-        f" ({summary['singles_right_but_noted']:.1%} right but noted),"
-        f" {summary['singles_read_as_several']} read as several digits"
-    )
+    summary = {name: summarize(group) for name, group in results.groupby("model", sort=False)}
+    summary["seed"] = args.seed
+    for name in models:
+        print(f"Read by the {name} model:")
+        report(summary[name])
     args.output.write_text(json.dumps(summary, indent=2) + "\n")
     if args.rows:
         results.to_csv(args.rows, index=False)
