@@ -121,9 +121,7 @@ def quoted(path):
 
 
 def refusal(name, value, allowed):
-    hint = " (write numbers without quotes)" * (isinstance(value, str) and "number" in allowed)
-    given = f"{name} = {value!r} ({type(value).__name__})"
-    return f"{given} is not allowed: {name} must be {allowed}{hint}."
+    return f"{name} = {value!r} ({type(value).__name__}) is not allowed: {name} must be {allowed}."
 
 
 def is_path(value):
@@ -132,7 +130,11 @@ def is_path(value):
 
 
 def path_problem(name, path, kinds=("a folder",), writable=False):
-    """Why path is not one of kinds to read (or a folder to write in), if it is not."""
+    """Why path, if set, is not one of kinds to read (or a folder to write in)."""
+    if path is not None and not isinstance(path, (str, os.PathLike)):
+        return refusal(name, path, "a path in quotes, such as 'my_digits'")
+    if not path:
+        return None
     path = Path(path).expanduser()
     kind = file_kind(path)
     if kind not in kinds:
@@ -164,20 +166,16 @@ def path_problems(values):
     """Why the paths in values (MODEL_PATH, DATA_DIR, OWN_IMAGES) cannot be used."""
     model_path, own_images = values["MODEL_PATH"], values["OWN_IMAGES"]
     if not is_path(model_path) or Path(model_path).suffix.lower() != ".h5":
-        yield refusal("MODEL_PATH", model_path, "the path of an .h5 file, such as 'digits.h5'")
+        example = "the path of an .h5 file, such as 'mnist_digit_recognition.h5'"
+        yield refusal("MODEL_PATH", model_path, example)
     else:
         yield path_problem("MODEL_PATH", Path(model_path).expanduser().parent, writable=True)
         for file in model_files(model_path):
             yield output_problem("MODEL_PATH", file, "choose another MODEL_PATH")
-    for name in ("DATA_DIR", "OWN_IMAGES"):
-        if not isinstance(values[name], (str, os.PathLike, type(None))):
-            yield refusal(name, values[name], "a path in quotes, such as 'my_digits'")
-    if is_path(values["DATA_DIR"]):
-        yield path_problem("DATA_DIR", values["DATA_DIR"])
-    elif is_path(os.getenv("MNIST_DATA_DIR")):  # Read when DATA_DIR is not set.
+    yield path_problem("DATA_DIR", values["DATA_DIR"])
+    if not is_path(values["DATA_DIR"]):  # The notebook reads MNIST_DATA_DIR then.
         yield path_problem("MNIST_DATA_DIR", os.getenv("MNIST_DATA_DIR"))
-    if is_path(own_images):
-        yield path_problem("OWN_IMAGES", own_images, ("a regular file", "a folder"))
+    yield path_problem("OWN_IMAGES", own_images, ("a regular file", "a folder"))
     if is_path(own_images) and file_kind(Path(own_images).expanduser()) == "a folder":
         yield output_problem("OWN_IMAGES", "predictions.csv", "move it")
         if path_problem("OWN_IMAGES", ".", writable=True):  # predictions.csv is written here.
@@ -196,7 +194,8 @@ def check_parameters(values):
         allowed += f" and at most {high:g}" * (not whole) + f", such as {example}"
         kind = numbers.Integral if whole else numbers.Real
         if isinstance(value, bool) or not isinstance(value, kind) or not low <= value <= high:
-            problems.append(refusal(name, value, allowed))  # NaN fails low <= value too.
+            hint = " (write numbers without quotes)" * isinstance(value, str)
+            problems.append(refusal(name, value, allowed + hint))  # NaN fails low <= value too.
     epochs, batch_size = values["EPOCHS"], values["BATCH_SIZE"]
     images = 0 if problems else 60_000 - values["VALIDATION_SIZE"]  # The training images.
     if not problems and batch_size > images:
@@ -320,7 +319,7 @@ def prediction_grid(indices, images, digits, confidences, labels, columns=8, tit
 
 
 # %%
-#@title Define write_atomically and save_h5: safe saves, and an .h5 that Keras 3 and tf-keras 2 load
+#@title Define write_atomically and save_h5: safe saves, and an .h5 that tf-keras 2 loads too
 # Why: a save that fails half-way must keep the old file; Keras 3's .h5 uses names tf-keras 2 lacks.
 import json
 import secrets
@@ -343,8 +342,8 @@ def write_atomically(path, write):
     except Exception as error:  # The system's words, or the library's naming the file itself.
         words = getattr(error, "strerror", None)
         reason = words.lower() if words else str(error).replace(temporary, path.name)
-        unchanged = "the previous file, if any, is unchanged"
-        raise OSError(f"Could not save {path.name} ({reason}); {unchanged}.") from error
+        raise OSError(f"Could not save {path.name} ({reason});"
+                      " the previous file, if any, is unchanged.") from error
     finally:  # Even after an interruption, no partial file is left.
         with contextlib.suppress(OSError):
             os.remove(temporary)
