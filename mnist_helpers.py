@@ -140,7 +140,7 @@ def path_problem(name, path, kinds=("a folder",), writable=False):
     if kind not in kinds:
         problem = "does not exist" if kind == "missing" else f"is {kind}, not {' or '.join(kinds)}"
         return f"{name}: {quoted(path)} {problem}; check {name}."
-    try:  # Probe it: write a file that vanishes when closed, list the folder, or open the file.
+    try:  # Try it as the notebook will: write a file in it, or read it.
         if writable:
             tempfile.TemporaryFile(dir=path).close()
         else:
@@ -322,7 +322,6 @@ def prediction_grid(indices, images, digits, confidences, labels, columns=8, tit
 #@title Define write_atomically and save_h5: safe saves, and an .h5 that tf-keras 2 loads too
 # Why: a save that fails half-way must keep the old file; Keras 3's .h5 uses names tf-keras 2 lacks.
 import json
-import secrets
 
 import h5py
 
@@ -333,7 +332,7 @@ def write_atomically(path, write):
     path = Path(path).expanduser()
     target = Path(os.path.realpath(path))
     # A text path (Keras 3.13 needs one), hidden, with the suffix the writer expects.
-    temporary = f"{target.parent}/.{target.stem}-{secrets.token_hex(6)}{target.suffix.lower()}"
+    temporary = f"{target.parent}/.{target.stem}-{os.urandom(6).hex()}{target.suffix.lower()}"
     try:
         if target.is_file() and not target.stat().st_mode & 0o222:  # Made read-only by its owner.
             raise PermissionError(13, "the file is read-only; make it writable or save elsewhere")
