@@ -110,9 +110,8 @@ def file_kind(path):
 
 def model_files(model_path):
     """The four files saved, named after MODEL_PATH (.h5 in any case): .h5, .keras, 2 LiteRT."""
-    h5 = Path(model_path).expanduser().with_suffix(".h5")
-    endings = (".h5", ".keras", ".tflite", "_quantized.tflite")
-    return [h5.with_name(h5.stem + ending) for ending in endings]
+    stem = Path(model_path).expanduser().with_suffix("")
+    return [Path(f"{stem}{end}") for end in (".h5", ".keras", ".tflite", "_quantized.tflite")]
 
 
 def quoted(path):
@@ -122,9 +121,7 @@ def quoted(path):
 
 
 def refusal(name, value, allowed):
-    hint = " (write numbers without quotes)" * (isinstance(value, str) and "number" in allowed)
-    given = f"{name} = {value!r} ({type(value).__name__})"
-    return f"{given} is not allowed: {name} must be {allowed}{hint}."
+    return f"{name} = {value!r} ({type(value).__name__}) is not allowed: {name} must be {allowed}."
 
 
 def is_path(value):
@@ -133,14 +130,17 @@ def is_path(value):
 
 
 def path_problem(name, path, kinds=("a folder",), writable=False):
-    """Why path is not one of kinds to read (or a folder to write in), if it is not."""
+    """Why path, if set, is not one of kinds to read (or a folder to write in)."""
+    if path is not None and not isinstance(path, (str, os.PathLike)):
+        return refusal(name, path, "a path in quotes, such as 'my_digits'")
+    if not path:
+        return None
     path = Path(path).expanduser()
     kind = file_kind(path)
     if kind not in kinds:
-        wanted = "a file or a folder" if len(kinds) > 1 else "a folder"
-        problem = "does not exist" if kind == "missing" else f"is {kind}, not {wanted}"
+        problem = "does not exist" if kind == "missing" else f"is {kind}, not {' or '.join(kinds)}"
         return f"{name}: {quoted(path)} {problem}; check {name}."
-    try:  # A probe: create a file that vanishes when closed, list the folder, or open the file.
+    try:  # Try it as the notebook will: write a file in it, or read it.
         if writable:
             tempfile.TemporaryFile(dir=path).close()
         else:
@@ -150,16 +150,16 @@ def path_problem(name, path, kinds=("a folder",), writable=False):
         return f"{name}: {quoted(path)}: {action} ({error.strerror.lower()}); check {name}."
 
 
-def output_problem(name, path, what):
+def output_problem(name, path, fix):
     """Why the file at path cannot be replaced by a new one, if it cannot."""
     kind = file_kind(path)
     if os.path.islink(path) and name == "MODEL_PATH":
         real = quoted(os.path.realpath(path))
         return f"MODEL_PATH: {quoted(path)} is a symbolic link to {real}: set MODEL_PATH there."
     if kind == "a regular file" and not os.stat(path).st_mode & 0o222:
-        return f"{name}: {quoted(path)} is read-only; make it writable or {what}."
+        return f"{name}: {quoted(path)} is read-only; make it writable or {fix}."
     if kind not in ("a regular file", "missing"):
-        return f"{name}: {quoted(path)} is {kind}, where a file is to be saved; {what}."
+        return f"{name}: {quoted(path)} is {kind}, where a file is to be saved; {fix}."
 
 
 def path_problems(values):
@@ -167,26 +167,22 @@ def path_problems(values):
     model_path, own_images = values["MODEL_PATH"], values["OWN_IMAGES"]
     if not is_path(model_path) or Path(model_path).suffix.lower() != ".h5":
         example = "the path of an .h5 file, such as 'mnist_digit_recognition.h5'"
-        problems = [refusal("MODEL_PATH", model_path, example)]
+        yield refusal("MODEL_PATH", model_path, example)
     else:
-        folder = Path(model_path).expanduser().parent
-        problems = [path_problem("MODEL_PATH", folder, writable=True)] + [
-            output_problem("MODEL_PATH", file, "choose another MODEL_PATH")
-            for file in model_files(model_path)
-        ]
-    data_dirs = [("DATA_DIR", values["DATA_DIR"]), ("MNIST_DATA_DIR", os.getenv("MNIST_DATA_DIR"))]
-    data_dirs = [(name, folder) for name, folder in data_dirs if is_path(folder)]
-    problems += [path_problem(*data_dirs[0])] if data_dirs else []  # The notebook reads the first.
-    if is_path(own_images):
-        problems.append(path_problem("OWN_IMAGES", own_images, ("a regular file", "a folder")))
+        yield path_problem("MODEL_PATH", Path(model_path).expanduser().parent, writable=True)
+        for file in model_files(model_path):
+            yield output_problem("MODEL_PATH", file, "choose another MODEL_PATH")
+    yield path_problem("DATA_DIR", values["DATA_DIR"])
+    if not is_path(values["DATA_DIR"]):  # The notebook reads MNIST_DATA_DIR then.
+        yield path_problem("MNIST_DATA_DIR", os.getenv("MNIST_DATA_DIR"))
+    yield path_problem("OWN_IMAGES", own_images, ("a regular file", "a folder"))
     if is_path(own_images) and file_kind(Path(own_images).expanduser()) == "a folder":
-        problems.append(output_problem("OWN_IMAGES", "predictions.csv", "move it"))
+        yield output_problem("OWN_IMAGES", "predictions.csv", "move it")
         if path_problem("OWN_IMAGES", ".", writable=True):  # predictions.csv is written here.
-            problems.append(
+            yield (
                 "OWN_IMAGES: predictions.csv cannot be written in the working folder"
                 f" {quoted(Path.cwd())}; run the notebook in a folder you can write in."
             )
-    return problems
 
 
 def check_parameters(values):
@@ -198,15 +194,13 @@ def check_parameters(values):
         allowed += f" and at most {high:g}" * (not whole) + f", such as {example}"
         kind = numbers.Integral if whole else numbers.Real
         if isinstance(value, bool) or not isinstance(value, kind) or not low <= value <= high:
-            problems.append(refusal(name, value, allowed))  # NaN fails low <= value too.
+            hint = " (write numbers without quotes)" * isinstance(value, str)
+            problems.append(refusal(name, value, allowed + hint))  # NaN fails low <= value too.
     epochs, batch_size = values["EPOCHS"], values["BATCH_SIZE"]
     images = 0 if problems else 60_000 - values["VALIDATION_SIZE"]  # The training images.
     if not problems and batch_size > images:
         left = f"at most the {images:,} training images that VALIDATION_SIZE leaves"
         problems.append(refusal("BATCH_SIZE", batch_size, left))
-    for name in ("DATA_DIR", "OWN_IMAGES"):
-        if not isinstance(values[name], (str, os.PathLike, type(None))):
-            problems.append(refusal(name, values[name], "a path in quotes, such as 'my_digits'"))
     known = [*LIMITS, "MODEL_PATH", "DATA_DIR", "OWN_IMAGES"]
     injected = [cell for cell in values.get("In", []) if cell.startswith("# Parameters\n")]
     problems = [  # The names in the cell papermill injects.
@@ -214,13 +208,12 @@ def check_parameters(values):
         f"{(difflib.get_close_matches(name, known, n=1) or [f'one of {known}'])[0]}?"
         for name in re.findall(r"^(\w+) =", "".join(injected[-1:]), flags=re.MULTILINE)
         if name not in known
-    ] + [problem for problem in problems + path_problems(values) if problem]
+    ] + [problem for problem in [*problems, *path_problems(values)] if problem]
     if problems:
         raise ParameterError("\n".join(problems))
     steps = epochs * math.ceil(images / batch_size)
-    # A training step's time on a 2-core CPU: about 2.5 ms, plus 2.5 µs an image in the batch.
-    minutes = steps * (2.5e-3 + 2.5e-6 * batch_size) / 60
-    if minutes > 10:  # The default parameters train in seconds.
+    minutes = steps * (2.5e-3 + 2.5e-6 * batch_size) / 60  # 2.5 ms a step, 2.5 µs an image: 2 CPUs.
+    if minutes > 10:
         took = f"{minutes / 60:,.1f} hours" if minutes > 60 else f"{minutes:.0f} minutes"
         print(f"Note: EPOCHS = {epochs} and BATCH_SIZE = {batch_size} make {steps:,} training"
               f" steps: expect about {took} on a CPU.")
@@ -246,7 +239,7 @@ t10k-labels-idx1-ubyte.gz f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259
 )
 GET_MNIST = (
     "download the four files from https://ossci-datasets.s3.amazonaws.com/mnist/ into a folder"
-    " and name it in DATA_DIR (or in the MNIST_DATA_DIR environment variable)"
+    " and set DATA_DIR (or MNIST_DATA_DIR) to it"
 )
 
 
@@ -261,11 +254,10 @@ def read_idx(path, sha256):
     raw = path.read_bytes()
     if hashlib.sha256(raw).hexdigest() != sha256:
         raise MnistDataError(
-            f"{path.name} does not match its published SHA-256 checksum (corrupted, truncated"
-            f" or a different file): delete it and {GET_MNIST}."
+            f"{path.name} does not match its published SHA-256 (corrupted, truncated or a"
+            f" different file): delete it and {GET_MNIST}."
         )
-    # IDX: 0, 0, the type, the number of dimensions, a big-endian 32-bit size each, the bytes.
-    data = gzip.decompress(raw)
+    data = gzip.decompress(raw)  # 0, 0, a type, n dimensions, n big-endian 32-bit sizes, bytes.
     shape = np.frombuffer(data, ">u4", count=data[3], offset=4)
     return np.frombuffer(data, np.uint8, offset=4 + 4 * data[3]).reshape(shape)
 
@@ -327,10 +319,9 @@ def prediction_grid(indices, images, digits, confidences, labels, columns=8, tit
 
 
 # %%
-#@title Define write_atomically and save_h5: safe saves, and an .h5 that Keras 3 and tf-keras 2 load
+#@title Define write_atomically and save_h5: safe saves, and an .h5 that tf-keras 2 loads too
 # Why: a save that fails half-way must keep the old file; Keras 3's .h5 uses names tf-keras 2 lacks.
 import json
-import secrets
 
 import h5py
 
@@ -341,22 +332,20 @@ def write_atomically(path, write):
     path = Path(path).expanduser()
     target = Path(os.path.realpath(path))
     # A text path (Keras 3.13 needs one), hidden, with the suffix the writer expects.
-    temporary = f"{target.parent}/.{target.stem}-{secrets.token_hex(6)}{target.suffix.lower()}"
+    temporary = f"{target.parent}/.{target.stem}-{os.urandom(6).hex()}{target.suffix.lower()}"
     try:
         if target.is_file() and not target.stat().st_mode & 0o222:  # Made read-only by its owner.
             raise PermissionError(13, "the file is read-only; make it writable or save elsewhere")
         write(temporary)
         os.replace(temporary, target)
-    except BaseException as error:
-        with contextlib.suppress(OSError):
-            os.remove(temporary)
-        if not isinstance(error, Exception):  # An interruption: stop as asked, no partial file.
-            raise
-        # The system's words, or the library's naming the file itself.
+    except Exception as error:  # The system's words, or the library's naming the file itself.
         words = getattr(error, "strerror", None)
         reason = words.lower() if words else str(error).replace(temporary, path.name)
-        unchanged = "the previous file, if any, is unchanged"
-        raise OSError(f"Could not save {path.name} ({reason}); {unchanged}.") from error
+        raise OSError(f"Could not save {path.name} ({reason});"
+                      " the previous file, if any, is unchanged.") from error
+    finally:  # Even after an interruption, no partial file is left.
+        with contextlib.suppress(OSError):
+            os.remove(temporary)
     return path
 
 

@@ -107,7 +107,7 @@ def test_good_paths_pass_and_leave_nothing_behind(nb, defaults, tmp_path):
     ({"DATA_DIR": "missing"}, "DATA_DIR: '{tmp}/missing' does not exist; check DATA_DIR"),
     ({"DATA_DIR": "a file"}, "DATA_DIR: '{tmp}/a file' is a regular file, not a folder"),
     ({"OWN_IMAGES": "missing.png"}, "OWN_IMAGES: '{tmp}/missing.png' does not exist; check"),
-    ({"OWN_IMAGES": "pipe.png"}, "OWN_IMAGES: '{tmp}/pipe.png' is a named pipe (FIFO), not a file"),
+    ({"OWN_IMAGES": "pipe.png"}, "OWN_IMAGES: '{tmp}/pipe.png' is a named pipe (FIFO), not a regular file or a folder"),
 ])  # Paths are quoted (issue 29): a space at either end shows.
 def test_a_bad_path_is_named_before_training(nb, defaults, tmp_path, change, words):
     (tmp_path / "a file").write_text("not a folder\n")
