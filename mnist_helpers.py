@@ -1036,14 +1036,14 @@ function render({ model, el }) {
   const ink = pad.getContext("2d");
   const blank = () => ink.fillRect(0, 0, WIDTH, HEIGHT);
   Object.assign(ink, { fillStyle: "#fff", strokeStyle: "#111", lineWidth: PEN, lineCap: "round" });
-  // Strokes are counted over all views of this pad; answers to those before a Clear are stale.
+  // Answers to strokes before the last Clear (in any view of this pad) are stale.
   let cleared = model.get("stroke"), pointer = null, last = null;
 
   function show({ answered, digits, probabilities, percents, model_input, status }) {
     if (answered < cleared) return;
     digitText.textContent = digits.join("") || "?";
     statusText.textContent = status;
-    // The ten probabilities of one digit, as the kernel wrote them; a number's are in the status.
+    // One digit's ten probabilities, as the kernel wrote them; a number's are in the status.
     const one = digits.length === 1;
     bars.hidden = digits.length > 1;
     bars.innerHTML = [...Array(10).keys()].map((index) => `<tr
@@ -1065,7 +1065,7 @@ function render({ model, el }) {
     return stroke;
   }
 
-  function point(event) {  // In canvas pixels, whatever size the page gives the canvas.
+  function point(event) {  // In canvas pixels, at any size the page shows it.
     const box = pad.getBoundingClientRect();
     const x = (event.clientX - box.left) * WIDTH / box.width;
     return [x, (event.clientY - box.top) * HEIGHT / box.height];
@@ -1134,7 +1134,7 @@ class DrawingPad(anywidget.AnyWidget):
     status = traitlets.Unicode(PAD_PROMPT).tag(sync=True)
     prompt = traitlets.Unicode(PAD_PROMPT).tag(sync=True)
 
-    def _repr_mimebundle_(self, **kwargs):  # Static views (GitHub, nbviewer) show the text/html.
+    def _repr_mimebundle_(self, **kwargs):  # Shown by static views (GitHub, nbviewer).
         data, metadata = super()._repr_mimebundle_(**kwargs)
         return data | {"text/html": "<i>Run the notebook to draw on the pad here.</i>"}, metadata
 
@@ -1148,7 +1148,7 @@ class DrawingPad(anywidget.AnyWidget):
         self.model = model
         model(np.zeros((1, 28, 28), np.float32), training=False)  # Warm up before the first stroke.
 
-    @traitlets.observe("stroke")  # Every stroke, even one that leaves the drawing as it was.
+    @traitlets.observe("stroke")  # Not drawing: a stroke may leave it as it was.
     def _read(self, change):
         state = dict(digits=[], probabilities=[], percents=[], model_input=[], status=PAD_PROMPT)
         drawing = self.drawing  # PNG bytes; nothing after a Clear.
@@ -1159,7 +1159,7 @@ class DrawingPad(anywidget.AnyWidget):
                 if len(drawing) > PAD_MAX_BYTES:
                     reason = f"{len(drawing):,} bytes, far more than a drawing has"
                     raise DigitImageError("drawing", reason)
-                # PNG only, its size read from its header before any pixel is decoded.
+                # PNG only; too large is refused before decoding.
                 image = load_digit_image(io.BytesIO(drawing), ("PNG",), PAD_MAX_SIDE)
                 inputs, measures = prepare_digits(image, "drawing")
                 if len(inputs) > PAD_MAX_DIGITS:
