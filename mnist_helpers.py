@@ -1065,10 +1065,8 @@ function render({ model, el }) {
     return stroke;
   }
 
-  function point(event) {  // In canvas pixels, at any size the page shows it.
-    const box = pad.getBoundingClientRect();
-    const x = (event.clientX - box.left) * WIDTH / box.width;
-    return [x, (event.clientY - box.top) * HEIGHT / box.height];
+  function point(event) {  // In canvas pixels, inside the border, at any size the page shows it.
+    return [event.offsetX * WIDTH / pad.clientWidth, event.offsetY * HEIGHT / pad.clientHeight];
   }
 
   pad.onpointerdown = (event) => {
@@ -1113,8 +1111,8 @@ export default { render };
 """
 
 PAD_CSS = """
-.mnist-pad { display: flex; flex-wrap: wrap; gap: 16px; padding: 1px; font-family: sans-serif; }
-.mnist-pad canvas { outline: 1px solid #888; touch-action: none; }
+.mnist-pad { display: flex; flex-wrap: wrap; gap: 16px; font-family: sans-serif; }
+.mnist-pad canvas { border: 1px solid #888; touch-action: none; }
 .mnist-pad-digit { font-size: 56px; font-weight: bold; }
 .mnist-pad-status { min-height: 2.6em; }
 .mnist-pad-percent { text-align: right; }
