@@ -1161,8 +1161,11 @@ class DrawingPad(anywidget.AnyWidget):
                 image = load_digit_image(io.BytesIO(drawing), ("PNG",), PAD_MAX_SIDE)
                 inputs, measures = prepare_digits(image, "drawing")
                 if len(inputs) > PAD_MAX_DIGITS:
-                    reason = f"{len(inputs)} marks, more than the {PAD_MAX_DIGITS} digits the pad"
-                    raise DigitImageError("drawing", reason + " shows; clear it and draw fewer")
+                    raise DigitImageError(
+                        "drawing",
+                        f"{len(inputs)} marks, more than the {PAD_MAX_DIGITS} digits the pad"
+                        " shows; clear it and draw fewer",
+                    )
                 probabilities = np.asarray(self.model(inputs, training=False))
                 digits = probabilities.argmax(axis=1).tolist()
                 percents = [list(map(confidence_text, p)) for p in probabilities]
@@ -1182,6 +1185,7 @@ class DrawingPad(anywidget.AnyWidget):
         with self.hold_sync():  # One message to the page.
             for name, value in (state | {"answered": change.new}).items():
                 self.set_trait(name, value)
+
 
 def drawing_pad(model):
     """A drawing pad that reads digits with model: a Keras model or a saved .keras or .h5 file."""
