@@ -1006,9 +1006,9 @@ import anywidget
 import traitlets
 
 PAD_PROMPT = "Draw a digit, or a number, with the mouse, a finger or a pen."
-PAD_MAX_BYTES = 1_000_000  # A drawing's PNG has some kilobytes: far more is refused, and so
-PAD_MAX_SIDE = 1000  # is a PNG that declares a picture far larger than the canvas.
-PAD_MAX_DIGITS = 12  # The pad answers at most as many digits as it can show.
+PAD_MAX_BYTES = 1_000_000  # A drawing's PNG has some kilobytes.
+PAD_MAX_SIDE = 1000  # The canvas is 560 pixels wide.
+PAD_MAX_DIGITS = 12  # As many as the pad can show.
 
 PAD_ESM = r"""
 const WIDTH = 560, HEIGHT = 280, PEN = 18;  // A felt pen: 2.5 pixels in a 20-pixel digit.
@@ -1017,33 +1017,29 @@ function render({ model, el }) {
   el.classList.add("mnist-pad");
   el.innerHTML = `<div><canvas class="mnist-pad-canvas" width="${WIDTH}" height="${HEIGHT}"
       aria-label="Drawing pad"></canvas><br><button class="mnist-pad-clear">Clear</button></div>
-    <div class="mnist-pad-answer"><div class="mnist-pad-digit"></div>
-      <div class="mnist-pad-status"></div><table class="mnist-pad-bars"></table>
-      <small>what the model sees (28×28)</small><div class="mnist-pad-input"></div></div>`;
-  const pad = el.querySelector("canvas"), ink = pad.getContext("2d");
-  const bars = el.querySelector("table");
-  // Strokes are counted over all views of this pad: answers from before the last Clear are stale.
-  let stroke = model.get("stroke"), cleared = stroke, pointer = null, last = null;
-
-  Object.assign(ink, { strokeStyle: "#111", lineWidth: PEN, lineCap: "round", lineJoin: "round" });
-  function blank() {
-    ink.fillStyle = "#fff";
-    ink.fillRect(0, 0, WIDTH, HEIGHT);
-    ink.fillStyle = "#111";
-  }
+    <div style="width: 220px"><div class="mnist-pad-digit"></div><div class="mnist-pad-status">
+      </div><table></table><small>what the model sees (28×28)</small><div class="mnist-pad-input">
+      </div></div>`;
+  const [pad, clear, digitText, statusText, bars, inputs] = el.querySelectorAll(
+    "canvas, button, .mnist-pad-digit, .mnist-pad-status, table, .mnist-pad-input");
+  const ink = pad.getContext("2d");
+  const blank = () => ink.fillRect(0, 0, WIDTH, HEIGHT);
+  Object.assign(ink, { fillStyle: "#fff", strokeStyle: "#111", lineWidth: PEN, lineCap: "round" });
+  // Answers to strokes before the last Clear (in any view of this pad) are stale.
+  let cleared = model.get("stroke"), pointer = null, last = null;
 
   function show({ answered, digits, probabilities, percents, model_input, status }) {
     if (answered < cleared) return;
-    el.querySelector(".mnist-pad-digit").textContent = digits.join("") || "?";
-    el.querySelector(".mnist-pad-status").textContent = status;
-    // The ten probabilities of one digit, as the kernel wrote them; a number's are in the status.
+    digitText.textContent = digits.join("") || "?";
+    statusText.textContent = status;
+    // One digit's ten probabilities, as the kernel wrote them; a number's are in the status.
     const one = digits.length === 1;
     bars.hidden = digits.length > 1;
     bars.innerHTML = [...Array(10).keys()].map((index) => `<tr
-      class="${one && index === digits[0] ? "mnist-pad-chosen" : ""}"><td>${index}</td>
+      style="${one && index === digits[0] ? "font-weight: bold" : ""}"><td>${index}</td>
       <td><meter value="${one ? probabilities[0][index] : 0}"></meter></td>
       <td class="mnist-pad-percent">${one ? percents[0][index] : ""}</td></tr>`).join("");
-    el.querySelector(".mnist-pad-input").replaceChildren(...model_input.map((pixels) => {
+    inputs.replaceChildren(...model_input.map((pixels) => {
       const canvas = Object.assign(document.createElement("canvas"), { width: 28, height: 28 });
       const rgba = pixels.flat().flatMap((grey) => [grey, grey, grey, 255]);
       canvas.getContext("2d").putImageData(new ImageData(Uint8ClampedArray.from(rgba), 28), 0, 0);
@@ -1052,27 +1048,24 @@ function render({ model, el }) {
   }
 
   function send(drawing) {
-    stroke = Math.max(stroke, model.get("stroke")) + 1;
+    const stroke = model.get("stroke") + 1;
     model.set({ drawing, stroke });
     model.save_changes();
     return stroke;
   }
 
-  function point(event) {  // In canvas pixels, inside the border, whatever size the page gives it.
-    const box = pad.getBoundingClientRect();
-    const x = event.clientX - box.left - pad.clientLeft;
-    const y = event.clientY - box.top - pad.clientTop;
-    return [x * WIDTH / pad.clientWidth, y * HEIGHT / pad.clientHeight];
+  function point(event) {  // In canvas pixels, inside the border, at any size the page shows it.
+    return [event.offsetX * WIDTH / pad.clientWidth, event.offsetY * HEIGHT / pad.clientHeight];
   }
 
   pad.onpointerdown = (event) => {
-    if (pointer !== null || event.button !== 0) return;
+    if (pointer !== null || event.button) return;
     event.preventDefault();
     pad.setPointerCapture((pointer = event.pointerId));
     last = point(event);
     ink.beginPath();
-    ink.arc(last[0], last[1], PEN / 2, 0, 2 * Math.PI);
-    ink.fill();
+    ink.arc(...last, 0.1, 0, 2 * Math.PI);  // A dot: the pen's width around a point.
+    ink.stroke();
   };
   pad.onpointermove = (event) => {
     if (event.pointerId !== pointer) return;
@@ -1088,12 +1081,12 @@ function render({ model, el }) {
     if (event.pointerId !== pointer) return;
     pointer = null;
     // toDataURL, not toBlob: Chromium may delay toBlob by a second after mouse input.
-    const png = atob(pad.toDataURL("image/png").split(",")[1]);
-    send(new DataView(Uint8Array.from(png, (character) => character.charCodeAt(0)).buffer));
+    const png = atob(pad.toDataURL().split(",")[1]);
+    send(Uint8Array.from(png, (character) => character.charCodeAt(0)));
   };
-  el.querySelector("button").onclick = () => {
+  clear.onclick = () => {
     blank();
-    cleared = send(null);  // Shown at once, without waiting for the kernel, which answers the same.
+    cleared = send(null);  // Shown at once; the kernel answers the same.
     show({ answered: cleared, digits: [], model_input: [], status: model.get("prompt") });
   };
   const names = ["answered", "digits", "probabilities", "percents", "model_input", "status"];
@@ -1101,7 +1094,6 @@ function render({ model, el }) {
   blank();
   model.on("change:answered", update);
   update();
-  return () => model.off("change:answered", update);
 }
 
 export default { render };
@@ -1110,10 +1102,8 @@ export default { render };
 PAD_CSS = """
 .mnist-pad { display: flex; flex-wrap: wrap; gap: 16px; font-family: sans-serif; }
 .mnist-pad canvas { border: 1px solid #888; touch-action: none; }
-.mnist-pad-answer { width: 220px; }
 .mnist-pad-digit { font-size: 56px; font-weight: bold; }
 .mnist-pad-status { min-height: 2.6em; }
-.mnist-pad-chosen { font-weight: bold; }
 .mnist-pad-percent { text-align: right; }
 .mnist-pad-input canvas { width: 84px; image-rendering: pixelated; }
 """
@@ -1121,8 +1111,7 @@ PAD_CSS = """
 
 class DrawingPad(anywidget.AnyWidget):
     _esm, _css = PAD_ESM, PAD_CSS
-    # The page has the drawing already: it is not echoed back.
-    drawing = traitlets.Any().tag(sync=True, echo_update=False)
+    drawing = traitlets.Any().tag(sync=True, echo_update=False)  # The page has it: no echo.
     stroke = traitlets.Int().tag(sync=True)  # Counts the page's strokes; `answered`: the one read.
     answered = traitlets.Int().tag(sync=True)
     digits = traitlets.List().tag(sync=True)
@@ -1132,35 +1121,33 @@ class DrawingPad(anywidget.AnyWidget):
     status = traitlets.Unicode(PAD_PROMPT).tag(sync=True)
     prompt = traitlets.Unicode(PAD_PROMPT).tag(sync=True)
 
-    def _repr_mimebundle_(self, **kwargs):  # A line of text in static views (GitHub, nbviewer).
+    def _repr_mimebundle_(self, **kwargs):  # Shown by static views (GitHub, nbviewer).
         data, metadata = super()._repr_mimebundle_(**kwargs)
-        html = "<p><i>Run the notebook to draw on the pad here.</i></p>"
-        return data | {"text/html": html}, metadata
+        return data | {"text/html": "<i>Run the notebook to draw on the pad here.</i>"}, metadata
 
     def __init__(self, model):
         if tuple(model.input_shape) != (None, 28, 28) or tuple(model.output_shape) != (None, 10):
             raise ValueError(
-                f"The drawing pad needs a model from 28×28 images to 10 probabilities, not one from"
+                "drawing_pad needs a model from 28×28 images to 10 probabilities, not one from"
                 f" {model.input_shape} to {model.output_shape}"
             )
         super().__init__()
         self.model = model
         model(np.zeros((1, 28, 28), np.float32), training=False)  # Warm up before the first stroke.
 
-    @traitlets.observe("stroke")  # Every stroke, even one that leaves the drawing as it was.
+    @traitlets.observe("stroke")  # Not drawing: a stroke may leave it as it was.
     def _read(self, change):
         state = dict(digits=[], probabilities=[], percents=[], model_input=[], status=PAD_PROMPT)
+        drawing = self.drawing  # PNG bytes; nothing after a Clear.
         try:
-            if self.drawing:  # PNG bytes; nothing after a Clear.
-                if (
-                    not isinstance(self.drawing, (bytes, bytearray, memoryview))
-                    or len(self.drawing) > PAD_MAX_BYTES
-                ):
-                    raise DigitImageError(
-                        "drawing", "not PNG bytes of a drawing, or far more than a drawing has"
-                    )
-                # PNG only, and its size read from its header before any pixel is decoded.
-                image = load_digit_image(io.BytesIO(self.drawing), ("PNG",), PAD_MAX_SIDE)
+            if drawing:
+                if not isinstance(drawing, (bytes, bytearray, memoryview)):
+                    raise DigitImageError("drawing", "not PNG bytes of a drawing")
+                if len(drawing) > PAD_MAX_BYTES:
+                    reason = f"{len(drawing):,} bytes, far more than a drawing has"
+                    raise DigitImageError("drawing", reason)
+                # PNG only; too large is refused before decoding.
+                image = load_digit_image(io.BytesIO(drawing), ("PNG",), PAD_MAX_SIDE)
                 inputs, measures = prepare_digits(image, "drawing")
                 if len(inputs) > PAD_MAX_DIGITS:
                     raise DigitImageError(
@@ -1170,15 +1157,13 @@ class DrawingPad(anywidget.AnyWidget):
                     )
                 probabilities = np.asarray(self.model(inputs, training=False))
                 digits = probabilities.argmax(axis=1).tolist()
+                percents = [list(map(confidence_text, p)) for p in probabilities]
+                read = ", ".join(f"{d} ({texts[d]} sure)" for d, texts in zip(digits, percents))
                 note = doubt_note(probabilities, inputs, measures)
-                read = ", ".join(
-                    f"{digit} ({confidence_text(max(p))} sure)"
-                    for digit, p in zip(digits, probabilities)
-                )
                 state = {
                     "digits": digits,
                     "probabilities": probabilities.round(4).tolist(),
-                    "percents": [list(map(confidence_text, p)) for p in probabilities],
+                    "percents": percents,
                     "model_input": np.round(inputs * 255).astype(int).tolist(),
                     "status": f"Read as {read}." + (f" Note: {note}." if note else ""),
                 }
