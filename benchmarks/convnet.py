@@ -40,6 +40,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results.json"
+sys.path.insert(0, str(ROOT / "tests"))  # tests/notebook.py: the notebook's cells and helpers.
 DEFAULT_SEEDS = (0, 1, 2)
 
 VALIDATION_SIZE = 5_000  # The notebook holds out the last 5,000 training images.
@@ -68,7 +69,6 @@ def start_seeded(seed):
 
 def load_mnist(data_dir):
     """Training and test images as float32 in [0, 1] of shape (N, 28, 28), by the notebook's reader."""
-    sys.path.insert(0, str(ROOT / "tests"))
     from notebook import load_helpers
 
     (train_images, train_labels), (test_images, test_labels) = load_helpers().load_mnist_files(data_dir)
