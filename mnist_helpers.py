@@ -417,17 +417,12 @@ import warnings
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-Image.init()  # Registers every format Pillow has, so that the list below is complete.
+Image.init()  # Registers all of Pillow's formats.
 # Formats that Pillow only recognizes, or hands to another program (EPS runs Ghostscript).
-OUTSIDE_FORMATS = {"EPS", "BUFR", "GRIB", "HDF5", "MPEG", "WMF"}
-PICTURE_FORMATS = sorted(set(Image.OPEN) - OUTSIDE_FORMATS)
-IMAGE_SUFFIXES = tuple(
+PICTURE_FORMATS = sorted(set(Image.OPEN) - {"EPS", "BUFR", "GRIB", "HDF5", "MPEG", "WMF"})
+IMAGE_SUFFIXES = [
     suffix for suffix, kind in Image.registered_extensions().items() if kind in PICTURE_FORMATS
-)
-HEIC = (
-    "a HEIC photo, which Pillow cannot read: save it as JPEG, or set the iPhone to"
-    " Settings → Camera → Formats → Most Compatible"
-)
+]
 WORK_SIZE = 1024  # Longest side, in pixels, that the preparation works at.
 
 
@@ -441,7 +436,7 @@ class DigitImageError(ValueError):
 
     def __init__(self, file, reason):
         super().__init__(f"{file}: {reason}")
-        self.file, self.reason = file, reason
+        self.reason = reason
 
 
 def load_digit_image(path, formats=PICTURE_FORMATS, max_side=None):
@@ -451,12 +446,11 @@ def load_digit_image(path, formats=PICTURE_FORMATS, max_side=None):
     if isinstance(path, Image.Image):
         return path
     in_memory = isinstance(path, io.BytesIO)
-    name, kind = ("drawing", "") if in_memory else (shown_name(path), file_kind(path))
+    name, kind = ("drawing", "bytes") if in_memory else (shown_name(path), file_kind(path))
     if kind == "missing":
         raise DigitImageError(name, "no such file; check the name and the folder")
-    if kind not in ("", "a regular file"):
-        reason = f"not a picture file but {kind}; give the path of the picture itself"
-        raise DigitImageError(name, reason)
+    if kind not in ("bytes", "a regular file"):
+        raise DigitImageError(name, f"not a picture file but {kind}; give the picture's path")
     try:
         with warnings.catch_warnings():  # Pillow's notes on odd files would show as stderr.
             warnings.simplefilter("ignore")
@@ -467,36 +461,32 @@ def load_digit_image(path, formats=PICTURE_FORMATS, max_side=None):
                 image.draft(image.mode, (WORK_SIZE, WORK_SIZE))  # Decode big JPEGs at a fraction.
                 frames = getattr(image, "n_frames", 1)
                 image = ImageOps.exif_transpose(image)  # A copy: an animation's first frame.
+        image.info["frames"] = frames
+        return image
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise DigitImageError(
-            name,
-            f"the picture is too large (over Pillow's limit of {Image.MAX_IMAGE_PIXELS:,}"
-            " pixels, against decompression bombs); resize it to a few megapixels",
-        ) from None
+        limit = f"over Pillow's limit of {Image.MAX_IMAGE_PIXELS:,} pixels"
+        reason = f"the picture is too large ({limit}); resize it to a few megapixels"
     except UnidentifiedImageError:
-        if not in_memory and Path(path).suffix.lower() in (".heic", ".heif"):
-            raise DigitImageError(name, HEIC) from None
         empty = not in_memory and os.stat(path).st_size == 0
         reason = "the file is empty (0 bytes)" if empty else "not a picture Pillow can read"
-        raise DigitImageError(name, f"{reason}; use a PNG, JPEG, TIFF or WebP file") from None
+        reason += "; use a PNG, JPEG, TIFF or WebP file"
+        if Path(name).suffix.lower() in (".heic", ".heif"):
+            reason = ("a HEIC photo, which Pillow cannot read: save it as JPEG, or set the iPhone"
+                      " to Settings → Camera → Formats → Most Compatible")
     except DigitImageError:
         raise
     except (OSError, SyntaxError, ValueError) as error:  # Refused by the file system or Pillow.
+        reason = f"the picture data is truncated or corrupt ({error}); save or copy it again"
         if getattr(error, "errno", None) is not None:  # Permission denied, ...
             reason = f"the file cannot be read ({error.strerror.lower()})"
-            raise DigitImageError(name, reason) from None
-        reason = f"the picture data is truncated or corrupt ({error}); save or copy it again"
-        raise DigitImageError(name, reason) from None
-    image.info["frames"] = frames
-    return image
+    raise DigitImageError(name, reason)
 
 
 def grayscale(picture, name="picture"):
     """A PIL image as a float32 array of greys in [0, 1]; see-through ones are laid on paper."""
     deep = picture.mode[0] in "IF"  # 16- or 32-bit greys: integers, or floats as TIFFs hold.
     if max(picture.size) > 2 * WORK_SIZE:  # Average large pictures down first.
-        factor = max(picture.size) // WORK_SIZE
-        picture = picture.convert("F" if deep else "RGBA").reduce(factor)
+        picture = picture.convert("F" if deep else "RGBA").reduce(max(picture.size) // WORK_SIZE)
     if deep:  # Greys from 0 to 1, to 255, to 65,535 or beyond.
         values = np.asarray(picture, np.float32)
         top = next((top for top in (1, 255, 65535) if values.max() <= top), values.max())
@@ -506,7 +496,7 @@ def grayscale(picture, name="picture"):
     except ValueError:
         reason = f"unsupported pixel mode {picture.mode}; save it as an RGB PNG or JPEG"
         raise DigitImageError(name, reason) from None
-    grey = np.asarray(rgba.convert("F"), np.float32) / 255  # ITU-R 601-2 weights, as Pillow's L.
+    grey = np.asarray(rgba.convert("F")) / 255  # ITU-R 601-2 weights, as Pillow's L.
     alpha = np.asarray(rgba.getchannel("A"), np.float32) / 255
     if alpha.min() < 0.99:  # Lay light ink on black paper, dark ink on white.
         paper = 0.0 if (grey * alpha).sum() > 0.5 * alpha.sum() else 1.0
@@ -905,16 +895,13 @@ def doubt_note(probabilities, inputs, measures):
 # %%
 #@title Define pictures_in, recognize_files and save_predictions: read a folder of pictures
 # Why: each picture needs the preparation, the model and the notes; one bad file must not stop all.
-PREDICTION_COLUMNS = ["file", "predicted", "confidence", "note"]  # What predictions.csv holds.
-
-
 def skip_reason(path):
     """Why pictures_in does not read path, or "" if it reads it."""
     suffix = path.suffix.lower()
     if path.name.startswith("."):
         return "skipped: hidden (its name starts with a dot)"
     if file_kind(path) == "a folder":
-        return "skipped: a subfolder; only the pictures right in the folder are read"
+        return "skipped: a subfolder (its pictures are not read)"
     if suffix.strip() != suffix and suffix.strip() in IMAGE_SUFFIXES:
         return f"skipped: its name ends with a space after {suffix.strip()}; rename it"
     return "" if suffix in (*IMAGE_SUFFIXES, ".heic", ".heif") else "skipped: not a picture file"
@@ -957,43 +944,53 @@ def with_frames(text, frames):
     return "; ".join(filter(None, [text, note]))
 
 
-def recognize_files(model, pictures):
+def recognize_files(model, pictures, **compare):
     """Read each picture (a path, or a (name, PIL image) pair) with model. Returns a table of the
     readable ones by name (file, picture: a copy for the figure, inputs, probabilities, predicted:
-    its digits, confidence: the least sure one's, note) and (file, reason) pairs."""
+    its digits, confidence: the least sure one's, note, and the digits each model in compare, but
+    model itself, reads: dense=... adds a column "dense") and (file, reason) pairs."""
     named = [
         (shown_name(item), Path(item)) if isinstance(item, (str, os.PathLike)) else item
         for item in pictures
     ]
-    rows, errors = [], []
+    prepared, errors = [], []
     for name, picture in sorted(named, key=lambda pair: pair[0]):
         frames = 1
         try:
             image = load_digit_image(picture)
             frames = image.info.get("frames", 1)
             inputs, measures = prepare_digits(image, name)
-            probabilities = np.asarray(model(inputs, training=False))
             if isinstance(picture, Path):  # A small copy for the figure, should the file go.
                 image.thumbnail((200, 200))
-            digits = "".join(map(str, probabilities.argmax(axis=1)))
-            confidence = rounded_down(probabilities.max(axis=1).min())
-            note = with_frames(doubt_note(probabilities, inputs, measures), frames)
-            rows.append((name, image, inputs, probabilities, digits, confidence, note))
+            prepared.append((name, image, inputs, measures, frames))
         except DigitImageError as error:
             errors.append((name, with_frames(error.reason, frames)))
         except Exception as error:  # Anything else still names the file, and the others go on.
             errors.append((name, f"could not be prepared ({type(error).__name__}: {error})"))
+    # Each model reads the digits of all the pictures in one call, then each picture takes its own.
+    batch = np.concatenate([np.zeros((0, 28, 28), np.float32), *(row[2] for row in prepared)])
+    starts = np.cumsum([len(row[2]) for row in prepared])[:-1]
+    others = {label: other for label, other in compare.items() if other is not model}
+    answers = [
+        np.split(np.asarray(reader(batch, training=False)), starts)
+        for reader in [model, *others.values()]
+    ]
+    rows = []
+    for (name, image, inputs, measures, frames), probabilities, *more in zip(prepared, *answers):
+        digits = ["".join(map(str, p.argmax(axis=1))) for p in [probabilities, *more]]
+        confidence = rounded_down(probabilities.max(axis=1).min())
+        note = with_frames(doubt_note(probabilities, inputs, measures), frames)
+        rows.append([name, image, inputs, probabilities, digits[0], confidence, note, *digits[1:]])
     columns = ["file", "picture", "inputs", "probabilities", "predicted", "confidence", "note"]
-    return pd.DataFrame(rows, columns=columns), errors
+    return pd.DataFrame(rows, columns=columns + list(others)), errors
 
 
 def save_predictions(table, path):
-    """Write the PREDICTION_COLUMNS of table to a CSV file atomically, quoted as RFC 4180 says;
-    a text that starts like a formula gets a ', as OWASP advises for spreadsheets."""
-    columns = table[PREDICTION_COLUMNS].astype({"predicted": str})
-    formula = ("=", "+", "-", "@", "\t", "\r")
-    for name in ("file", "note"):
-        columns[name] = ["'" * text.startswith(formula) + text for text in columns[name]]
+    """Write the file, predicted, confidence and note columns of table to a CSV file atomically,
+    quoted as RFC 4180 says; a text that starts like a formula gets a ', as OWASP advises."""
+    columns = table[["file", "predicted", "confidence", "note"]].astype({"predicted": str})
+    guarded = columns[["file", "note"]].replace(r"^([-=+@\t\r])", r"'\1", regex=True)
+    columns[["file", "note"]] = guarded
     write_atomically(path, lambda file: columns.to_csv(file, index=False, lineterminator="\r\n"))
     empty = "its header only: no picture in the folder could be read"
     return f"Wrote {Path(path).name} with " + (f"{len(table)} row(s)" if len(table) else empty)

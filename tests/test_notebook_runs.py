@@ -114,7 +114,7 @@ def test_a_run_on_a_folder_writes_predictions_csv(two_runs, own_folder):
     assert list(predictions.file) == sorted(truth)
     assert predictions.confidence.between(0, 1).all()
     assert (predictions.predicted == predictions.file.map(truth)).sum() >= len(truth) - 1
-    assert "Could not read broken.png" in cell_text(notebook, "recognize_files(model, own_paths)")
+    assert "Could not read broken.png" in cell_text(notebook, "recognize_files(reader, own_paths")
     outputs = json.dumps([cell.get("outputs", []) for cell in notebook.cells])
     assert str(run) not in outputs and str(folder) not in outputs  # No machine paths shown.
     assert stderr_outputs(notebook) == []

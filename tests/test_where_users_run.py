@@ -162,7 +162,7 @@ def test_colab_with_the_notebook_alone_reads_the_repository_samples(colab_run):
     assert cell_text(notebook, "UPLOAD = False") == (
         f"Reading the {len(SAMPLES)} sample photos of the project's repository\n"
     )
-    table = cell_text(notebook, "recognize_files(model, own_paths)")
+    table = cell_text(notebook, "recognize_files(reader, own_paths")
     assert [name for name in SAMPLES if name not in table] == []
     for hard in ("squared-paper", "chalk", "shadow", "1984", "hard"):
         assert hard in table
