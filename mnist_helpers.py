@@ -967,7 +967,7 @@ def recognize_files(model, pictures, **compare):
             errors.append((name, with_frames(error.reason, frames)))
         except Exception as error:  # Anything else still names the file, and the others go on.
             errors.append((name, f"could not be prepared ({type(error).__name__}: {error})"))
-    # Each model reads the digits of all the pictures in one call, then each picture takes its own.
+    # Each model reads all the pictures' digits (or none) in one call; each picture takes its own.
     batch = np.concatenate([np.zeros((0, 28, 28), np.float32), *(row[2] for row in prepared)])
     starts = np.cumsum([len(row[2]) for row in prepared])[:-1]
     others = {label: other for label, other in compare.items() if other is not model}
