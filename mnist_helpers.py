@@ -547,8 +547,8 @@ MAX_GAIN = 5  # A mark a fifth as dark as the darkest ink or more is cut at its 
 
 
 def remove_ruled_lines(ink, floor, min_lines):
-    """ink without the ruled lines of lined or squared paper: thin ink above floor, straight across
-    most of the picture, in at least min_lines parallel lines. A stroke crossing one keeps its ink
+    """ink without the ruled lines of lined or squared paper: thin ink above floor straight across
+    most of the picture, in min_lines parallel lines or more. A stroke crossing one keeps its ink
     in excess of the line's, bridged across it."""
     max_width = max(3, round(RULE_MAX_WIDTH * max(ink.shape)))
     cleaned = ink
@@ -565,7 +565,7 @@ def remove_ruled_lines(ink, floor, min_lines):
             # A closing across the line, a little longer than it is thick, rejoins a stroke.
             thick = int(widths[thin - 1].max()) + 2
             bridged = ndimage.grey_closing(stripped, size=(thick, 1))
-            cleaned = np.where(line, np.maximum(stripped, bridged), stripped)
+            cleaned = np.where(line, bridged, stripped)  # (A closing only adds.)
         ink, cleaned = ink.T, cleaned.T
     return cleaned
 
@@ -619,11 +619,11 @@ def find_ink(grey):
 # %%
 #@title Define tight, find_digits and stroke_width: find each digit's strokes, row by row
 # Why: labelling (SciPy) finds pieces of ink, not which of them make one digit, nor stroke widths.
-MAX_MARKS = 2000  # More pieces of ink than a page of digits holds: noise or a texture.
-SPECK = 0.1  # Specks (dust): under a tenth of the tallest piece's height each way.
-# One digit: pieces one above the other sharing half the narrower one's columns (a 4's strokes),
-# and a mark under 40 % of the tallest piece's height (a 5's bar) within 15 % of that height of a
-# digit. Other short marks (a dash) are left out.
+MAX_MARKS = 2000  # More pieces than a page of digits has: noise or a texture.
+SPECK = 0.1  # Specks (dust): under a tenth of the tallest piece's height both ways.
+# One digit: pieces one above the other sharing half the narrower's columns (a 4's strokes), and
+# a mark under 40 % of the tallest's height (a 5's bar) within 15 % of that height of a digit.
+# Other short marks are left out.
 SAME_DIGIT = 0.5
 MIN_DIGIT_HEIGHT = 0.4
 MARK_REACH = 0.15
@@ -631,9 +631,9 @@ ROW_GAP = 0.25  # Tall pieces further apart than a quarter of the taller's heigh
 MAX_WIDTH = 1.15  # A mark 1.15 times wider than tall is two touching digits if it has a neck:
 MAX_NECK = 1.5  # a column 30 % of the height from either end, across at most 1.5 strokes of ink,
 MIN_HALF = 0.6  # that cuts it into halves at least 60 % as tall as it.
-# A digit may be missing beside a mark left out a quarter as tall as the digits (their median) or
-# with a tenth of their ink, after a gap over 0.8 of that height and twice the row's narrowest,
-# and where heights differ over 1.8 times (real numbers' differ up to 1.6 times).
+# A digit may be missing: beside a mark left out a quarter as tall as the digits (median) or with
+# a tenth of their ink; after a gap over 0.8 of that height and twice the row's narrowest; where
+# heights differ over 1.8 times (real numbers', up to 1.6).
 MARK_NOTE = 0.25
 MARK_SHARE = 0.1
 WIDE_GAP = 0.8
@@ -687,8 +687,8 @@ def joined_pieces(groups, tallest):
 
 def find_digits(ink, threshold, name="picture"):
     """The digits in ink, row by row from the top and left to right, as (mask, box) pairs, and
-    where one may be missing: the digits (numbered from 1) beside a "mark" left out, before a
-    "gap" wide enough for one, or of a "size" too small."""
+    where one may be missing: the digits (from 1) beside a "mark" left out, before a "gap" wide
+    enough for one, or of a "size" too small."""
     labels, count = ndimage.label(ink > threshold, np.ones((3, 3)))
     if count > MAX_MARKS:  # Refused before work that grows with their number.
         raise DigitImageError(
@@ -700,7 +700,7 @@ def find_digits(ink, threshold, name="picture"):
         (rows.start, rows.stop, cols.start, cols.stop)
         for rows, cols in ndimage.find_objects(labels)
     ]
-    tallest = max((bottom - top for top, bottom, _, _ in boxes), default=0)
+    tallest = max((box[1] - box[0] for box in boxes), default=0)
     # Specks are judged by size, not ink: a hairline 1 stays.
     groups = [
         [*box, [label]]
@@ -711,7 +711,7 @@ def find_digits(ink, threshold, name="picture"):
         (np.isin(labels[top:bottom, left:right], pieces), (top, bottom, left, right))
         for top, bottom, left, right, pieces in joined_pieces(groups, tallest)
     ]
-    pen, digits, marks = None, [], []  # (The pen's width is measured when needed.)
+    pen, digits, marks = None, [], []
     while queue:  # Cut marks too wide for one digit at their neck.
         mark = queue.pop()
         part, (top, _, left, _) = mark
@@ -781,7 +781,7 @@ STROKE_RANGE = (1.8, 3.6)  # Stroke widths (pixels) of 80 % of MNIST digits: oth
 
 def digit_input(ink, threshold, mask, box):
     """One digit's 28×28 float32 input in [0, 1], from its picture's ink, its mask and box."""
-    # Enlarge small drawings and hairlines: strokes several pixels wide.
+    # Enlarge small drawings and hairlines to strokes several pixels wide.
     length, width = max(mask.shape), stroke_width(mask)
     factor = min(
         max(-(-4 * MNIST_BOX // length), int(np.ceil(6 / width))), max(1, WORK_SIZE // length)
@@ -818,10 +818,9 @@ def digit_input(ink, threshold, mask, box):
 
 
 def prepare_digits(image, name="picture"):
-    """The digits of a picture (PIL image or array), row by row and left to right: their 28×28
-    inputs (n, 28, 28), and the measures of each: "pieces" (of its ink and specks),
-    "largest_piece" (its share of that ink), "missing" (find_digits: the same for all) and
-    "box"."""
+    """The digits of a picture (PIL image or array), row by row and left to right: their inputs
+    (n, 28, 28), and each one's measures: "pieces" (of its ink and specks), "largest_piece" (its
+    share of the ink), "missing" (find_digits's, the same for all) and "box"."""
     ink, threshold = find_ink(grayscale(image, name))
     digits, missing = find_digits(ink, threshold, name)
     if not digits:
@@ -832,16 +831,17 @@ def prepare_digits(image, name="picture"):
     for mask, (top, bottom, left, right) in digits:
         found[top:bottom, left:right] |= mask
     measures = []
-    for mask, (top, bottom, left, right) in digits:
+    for mask, box in digits:
+        window = np.s_[box[0] : box[1], box[2] : box[3]]
         # The pieces of its own strokes and specks, not of a neighbour's strokes.
-        own = (ink[top:bottom, left:right] > threshold) & (mask | ~found[top:bottom, left:right])
+        own = (ink[window] > threshold) & (mask | ~found[window])
         pieces = np.bincount(ndimage.label(own, np.ones((3, 3)))[0].ravel())[1:]
         measures.append(
             dict(
                 pieces=len(pieces),
                 largest_piece=float(pieces.max() / pieces.sum()),
                 missing=missing,
-                box=(top, bottom, left, right),
+                box=box,
             )
         )
     return np.stack([digit_input(ink, threshold, *digit) for digit in digits]), measures
