@@ -511,61 +511,52 @@ import scipy.stats
 import skimage.filters
 from scipy import ndimage
 
-MIN_INK_CONTRAST = 0.08  # Ink is 8 % darker than the paper around it (or lighter, on dark paper).
-BORDER_SPREAD = 5  # Dark ink may cover 5 % of the border: the paper starts at its 5th percentile.
-# The paper's light is measured over squares a third of the picture's side, wider than strokes,
-# and drawn in by 2 more pixels each side, so that a shadow's sharp edge does not look like ink.
+MIN_INK_CONTRAST = 0.08  # Ink is 8 % darker than the paper around it (lighter on dark paper).
+BORDER_SPREAD = 5  # Ink may cover 5 % of the border: the paper starts at its 5th percentile.
+# The paper's light: over squares a third of the picture's side (wider than strokes), shrunk by
+# 2 pixels each side so that a shadow's sharp edge is no ink.
 PAPER_SPAN = 1 / 3
 SHADOW_EDGE = 2
 RULE_SPAN = 0.6  # A ruled line runs straight across at least 60 % of the width or height,
-RULE_MAX_WIDTH = 0.015  # is thin (1.5 % of the longest side, or 3 pixels in small pictures),
+RULE_MAX_WIDTH = 0.015  # is thin (1.5 % of the longest side; 3 pixels if small),
 RULE_MIN_LINES = (2, 3)  # and has parallel ones: 2 in a photo, 3 in a flat drawing (a 4 has 2).
-RULE_MIN_INK = 0.1  # Lines fainter than 10 % of the ink's contrast cannot pass the cut: they stay.
-RULE_SMOOTH = 9  # Pixels averaged along a line before its level is measured, to even out noise.
-MAX_GAIN = 5  # A mark at least a fifth as dark as the darkest ink is cut at its own share of it.
+RULE_MIN_INK = 0.1  # Lines under 10 % of the ink's contrast stay: they cannot pass the cut.
+RULE_SMOOTH = 9  # Pixels averaged along a line, to even out its noise.
+MAX_GAIN = 5  # A mark a fifth as dark as the darkest ink or more is cut at its own share of it.
 
 
 def remove_ruled_lines(ink, floor, min_lines):
-    """ink without the ruled lines of lined or squared paper: thin ink above floor that runs
-    straight across most of the picture, with at least min_lines parallel lines. Where a stroke
-    crosses one, the stroke keeps the ink it has in excess of the line's, and the gap is bridged
-    from both sides of the line."""
+    """ink without the ruled lines of lined or squared paper: thin ink above floor straight across
+    most of the picture, in min_lines parallel lines or more. A stroke crossing one keeps its ink
+    in excess of the line's, bridged across it."""
     max_width = max(3, round(RULE_MAX_WIDTH * max(ink.shape)))
     cleaned = ink
-    for along in (1, 0):  # Horizontal lines run along axis 1, vertical lines along axis 0.
-        across, span = 1 - along, round(RULE_SPAN * ink.shape[along])
-        smooth = ndimage.uniform_filter1d(ink, RULE_SMOOTH, axis=along)
-        # An opening with a line span long keeps ink that runs straight on, at its own level
-        # where a stroke crosses it.
-        level = ndimage.grey_opening(smooth, size=(span, 1) if along == 0 else (1, span))
+    for _ in range(2):  # Horizontal lines, then (transposed) vertical ones.
+        smooth = ndimage.uniform_filter1d(ink, RULE_SMOOTH)  # Along the rows.
+        # An opening a line long keeps lines, at their own level where a stroke crosses.
+        level = ndimage.grey_opening(smooth, size=(1, round(RULE_SPAN * ink.shape[1])))
         labels, _ = ndimage.label(level > floor)
-        boxes = ndimage.find_objects(labels)
-        widths = np.array([box[across].stop - box[across].start for box in boxes], int)
+        widths = np.array([rows.stop - rows.start for rows, _ in ndimage.find_objects(labels)])
         thin = np.flatnonzero(widths <= max_width) + 1
-        if len(thin) < min_lines:
-            continue
-        line = np.isin(labels, thin)
-        stripped = np.where(line, np.clip(cleaned - level, 0, None), cleaned)
-        # A closing across the line, a little longer than it is thick, joins the two ends of a
-        # stroke that it cut.
-        size = [1, 1]
-        size[across] = int(widths[thin - 1].max()) + 2
-        bridged = ndimage.grey_closing(stripped, size=tuple(size))
-        cleaned = np.where(line, np.maximum(stripped, bridged), stripped)
+        if len(thin) >= min_lines:
+            line = np.isin(labels, thin)
+            stripped = np.where(line, np.clip(cleaned - level, 0, None), cleaned)
+            # A closing across the line, a little longer than it is thick, rejoins a stroke.
+            thick = int(widths[thin - 1].max()) + 2
+            bridged = ndimage.grey_closing(stripped, size=(thick, 1))
+            cleaned = np.where(line, bridged, stripped)  # (A closing only adds.)
+        ink, cleaned = ink.T, cleaned.T
     return cleaned
 
 
 def find_ink(grey):
-    """Return (ink, threshold): ink strength per pixel (0 on the paper) and the ink/paper cut."""
-    height, width = grey.shape
-    rim = max(1, min(height, width) // 20)
-    border = np.concatenate(
-        [grey[:rim].ravel(), grey[-rim:].ravel(), grey[:, :rim].ravel(), grey[:, -rim:].ravel()]
-    )
-    smooth = ndimage.gaussian_filter(grey, 1.0)  # Extremes of single noisy pixels do not count.
-    # The paper, lit or shaded, spans the border's greys (its brightest is paper: a lit corner of
-    # a shaded page); ink goes beyond them. If neither way clearly, the ink is what draws the
-    # picture's mean away from its median.
+    """Return (ink, threshold): ink strength per pixel (0 on the paper) and the ink/paper cut
+    (infinite if there is no ink)."""
+    rim = max(1, min(grey.shape) // 20)
+    border = np.concatenate([grey[:rim], grey[-rim:], grey[:, :rim], grey[:, -rim:]], axis=None)
+    smooth = ndimage.gaussian_filter(grey, 1.0)  # Single noisy pixels do not count.
+    # The border's greys are paper, lit or shaded (its lightest too); ink goes beyond them. If
+    # neither way clearly, ink draws the mean away from the median.
     low, high = np.percentile(border, [BORDER_SPREAD, 100])
     darker, lighter = low - smooth.min(), smooth.max() - high
     light_paper = (
@@ -574,14 +565,13 @@ def find_ink(grey):
         else np.median(smooth) >= smooth.mean()
     )
     if not light_paper:  # Light ink on a dark background: flip it.
-        grey, smooth, border, low, high = 1 - grey, 1 - smooth, 1 - border, 1 - high, 1 - low
-    # A drawing program's background: three quarters of the border one grey, whatever strokes
-    # touch it (a cast shadow covers more of it).
+        grey, smooth, border, high = 1 - grey, 1 - smooth, 1 - border, 1 - low
+    # A drawing program's background: 3/4 of the border one grey (a shadow covers more).
     flat = high - np.percentile(border, 25) < 0.01
-    if flat:  # (The paper's light, never black: light divides.)
+    if flat:  # (Never black: light divides.)
         light = np.float32(max(high, 1 / 255))
-    else:  # Photo: a closing fills in the strokes (padded, so that a shadow's edge goes on).
-        span = max(1, round(PAPER_SPAN * max(height, width)))
+    else:  # Photo: a closing fills in the strokes (padded: a shadow's edge goes on).
+        span = max(1, round(PAPER_SPAN * max(grey.shape)))
         padded = np.pad(np.maximum(smooth, 1 / 255), span, mode="edge")
         padded = ndimage.grey_dilation(padded, span)
         light = ndimage.grey_erosion(padded, span + 2 * SHADOW_EDGE)[span:-span, span:-span]
@@ -589,56 +579,49 @@ def find_ink(grey):
     strength = np.clip(1 - smooth / light, 0, None)
     contrast = strength.max()
     if contrast < MIN_INK_CONTRAST:
-        return ink, None
-    min_lines = RULE_MIN_LINES[1] if flat else RULE_MIN_LINES[0]  # A drawing's strokes need 3.
-    ink = remove_ruled_lines(ink, RULE_MIN_INK * contrast, min_lines)
+        return ink, np.inf
+    ink = remove_ruled_lines(ink, RULE_MIN_INK * contrast, RULE_MIN_LINES[int(flat)])
     threshold = skimage.filters.threshold_otsu(ink)
-    paper_ink = ink[ink <= threshold]  # What the paper alone shows: its level and its noise.
+    paper_ink = ink[ink <= threshold]  # The paper alone: its level and noise.
     level = np.median(paper_ink)
     noise = scipy.stats.median_abs_deviation(paper_ink, scale="normal")  # Robust to ink's tail.
     threshold = max(threshold, level + 5 * noise, 0.25 * contrast)
-    # Judge each mark's ink against its own darkest (a grey pencil digit beside pen digits):
-    # the ink of a mark that stands out of the paper's noise is scaled as if its darkest were the
-    # picture's darkest, so that it is cut at the same share of its own ink.
+    # A mark out of the paper's noise is cut at a share of its own darkest, as if that were the
+    # picture's darkest (a grey pencil digit beside pen digits).
     marks, count = ndimage.label(ink > level + 5 * noise, np.ones((3, 3)))
     peaks = ndimage.maximum(strength, marks, np.arange(1, count + 1))
     floor = max(MIN_INK_CONTRAST, contrast / MAX_GAIN)
-    gains = np.where(peaks >= floor, contrast / np.maximum(peaks, floor), 1.0)
-    return ink * np.concatenate([[1], np.maximum(gains, 1)])[marks].astype(np.float32), threshold
+    gains = contrast / np.where(peaks >= floor, peaks, contrast)
+    return ink * np.concatenate([[1], gains])[marks].astype(np.float32), threshold
 
 
 # %%
 #@title Define tight, find_digits and stroke_width: find each digit's strokes, row by row
 # Why: labelling (SciPy) finds pieces of ink, not which of them make one digit, nor stroke widths.
-MAX_MARKS = 2000  # A page of digits holds fewer separate pieces of ink: more is noise or a texture.
-SPECK = 0.1  # Pieces under a tenth of the tallest piece's height each way are specks (dust).
-# Pieces sharing half the narrower one's columns, one above the other, are one digit (a 4's two
-# strokes); so are a mark under 40 % of the tallest piece's height (a 5's bar) and a digit less
-# than 15 % of that height to its side. Other short marks (a dash, a dot) are left out.
+MAX_MARKS = 2000  # More pieces than a page of digits has: noise or a texture.
+SPECK = 0.1  # Specks (dust): under a tenth of the tallest piece's height both ways.
+# One digit: pieces one above the other sharing half the narrower's columns (a 4's strokes), and
+# a mark under 40 % of the tallest's height (a 5's bar) within 15 % of that height of a digit.
+# Other short marks are left out.
 SAME_DIGIT = 0.5
 MIN_DIGIT_HEIGHT = 0.4
 MARK_REACH = 0.15
-ROW_GAP = 0.25  # Tall pieces further apart than a quarter of the taller one's height: two rows.
-MAX_WIDTH = 1.15  # A mark wider than 1.15 times its height is two touching digits if it has a neck:
-MAX_NECK = 1.5  # a column 30 % of the height from either end, crossing at most 1.5 stroke widths of
-MIN_HALF = 0.6  # ink, where it cuts into two halves at least 60 % as tall as the mark.
-# A digit may be missing beside a mark left out that is a quarter as tall as the row's digits (their
-# median height) or holds a tenth of their ink, after a gap wider than 0.8 of that height and twice
-# the row's narrowest gap, and
-# where digits differ in height over 1.8 times (the digits of real numbers differ up to 1.6 times).
+ROW_GAP = 0.25  # Tall pieces further apart than a quarter of the taller's height: two rows.
+MAX_WIDTH = 1.15  # A mark 1.15 times wider than tall is two touching digits if it has a neck:
+MAX_NECK = 1.5  # a column 30 % of the height from either end, across at most 1.5 strokes of ink,
+MIN_HALF = 0.6  # that cuts it into halves at least 60 % as tall as it.
+# A digit may be missing: beside a mark left out a quarter as tall as the digits (median) or with
+# a tenth of their ink; after a gap over 0.8 of that height and twice the row's narrowest; where
+# heights differ over 1.8 times (real numbers', up to 1.6).
 MARK_NOTE = 0.25
 MARK_SHARE = 0.1
 WIDE_GAP = 0.8
 MAX_SIZES = 1.8
-TOO_MANY_MARKS = (
-    "too many separate marks to be digits ({:,}, over {:,}); photograph or draw the digits alone"
-)
 
 
 def tight(part, top=0, left=0):
-    """A mask cropped to its ink, and the box (top, bottom, left, right) of that crop, given where
-    part starts."""
-    rows, cols = ndimage.find_objects((part > 0).astype(np.int8))[0]  # The slices of the ink's box.
+    """A mask cropped to its ink, and its box (top, bottom, left, right) given where part starts."""
+    rows, cols = ndimage.find_objects((part > 0).astype(np.int8))[0]
     return part[rows, cols], (
         top + rows.start,
         top + rows.stop,
@@ -653,14 +636,14 @@ def one_digit(one, other, tallest):
     shared = min(right, right_) - max(left, left_)  # Columns the two share (negative: a gap).
     gap = max(top, top_) - min(bottom, bottom_)  # Rows between the two (negative: they overlap).
     taller = max(bottom - top, bottom_ - top_)
-    if min(bottom - top, bottom_ - top_) < MIN_DIGIT_HEIGHT * tallest:  # A short mark.
+    if min(bottom - top, bottom_ - top_) < MIN_DIGIT_HEIGHT * tallest:
         return gap < 0.5 * taller and shared >= -MARK_REACH * tallest
     return gap < ROW_GAP * taller and shared >= SAME_DIGIT * min(right - left, right_ - left_)
 
 
 def joined_pieces(groups, tallest):
-    """The groups ([top, bottom, left, right, labels]) joined wherever one_digit finds two to be
-    one digit: sweeps along the row, each group against those that start within its reach."""
+    """The groups ([top, bottom, left, right, labels]) joined where one_digit says so: sweeps
+    along the row, each against those starting within its reach."""
     joined = True
     while joined:
         joined, groups = False, sorted(groups, key=lambda group: group[2])
@@ -676,54 +659,57 @@ def joined_pieces(groups, tallest):
                         max(one[3], other[3]),
                         one[4] + other[4],
                     )
-                    other[4], joined = [], True  # Joined: left out of the next sweep.
+                    other[4], joined = [], True  # Left out of the next sweep.
         groups = [group for group in groups if group[4]]
     return groups
 
 
 def find_digits(ink, threshold, name="picture"):
-    """The digits in ink, row by row (the top row first) and left to right, as (mask, box) pairs,
-    and where one may be missing: the digit numbers (from 1) beside a "mark" left out that could
-    be a digit, before a "gap" wide enough for one, or of a "size" too small for the number."""
-    labels, count = ndimage.label(ink > threshold, structure=np.ones((3, 3)))
-    if count > MAX_MARKS:  # Refused before any work that grows with their number.
-        raise DigitImageError(name, TOO_MANY_MARKS.format(count, MAX_MARKS))
+    """The digits in ink, row by row from the top and left to right, as (mask, box) pairs, and
+    where one may be missing: the digits (from 1) beside a "mark" left out, before a "gap" wide
+    enough for one, or of a "size" too small."""
+    labels, count = ndimage.label(ink > threshold, np.ones((3, 3)))
+    if count > MAX_MARKS:  # Refused before work that grows with their number.
+        raise DigitImageError(
+            name,
+            f"too many separate marks to be digits ({count:,}, over {MAX_MARKS:,});"
+            " photograph or draw the digits alone",
+        )
     boxes = [
         (rows.start, rows.stop, cols.start, cols.stop)
         for rows, cols in ndimage.find_objects(labels)
     ]
-    tallest = max((bottom - top for top, bottom, _, _ in boxes), default=0)
-    # A speck is judged by its size against the tallest piece, not by its ink: a hairline 1 stays.
+    tallest = max((box[1] - box[0] for box in boxes), default=0)
+    # Specks are judged by size, not ink: a hairline 1 stays.
     groups = [
         [*box, [label]]
         for label, box in enumerate(boxes, 1)
         if max(box[1] - box[0], box[3] - box[2]) >= SPECK * tallest
     ]
     queue = [
-        tight(np.isin(labels[top:bottom, left:right], pieces), top, left)
+        (np.isin(labels[top:bottom, left:right], pieces), (top, bottom, left, right))
         for top, bottom, left, right, pieces in joined_pieces(groups, tallest)
     ]
-    pen, digits, marks = None, [], []  # The strokes' width (measured when a mark is to be cut).
-    while queue:  # Cut marks too wide for one digit at their neck, until none is left.
-        part, (top, bottom, left, right) = queue.pop()
+    pen, digits, marks = None, [], []
+    while queue:  # Cut marks too wide for one digit at their neck.
+        mark = queue.pop()
+        part, (top, _, left, _) = mark
         height, width = part.shape
-        columns, edge = part.sum(axis=0), round(0.3 * height)
-        tall = height >= MIN_DIGIT_HEIGHT * tallest  # Short marks are not cut: they are no digits.
-        cut = None
+        tall = height >= MIN_DIGIT_HEIGHT * tallest  # Short marks are no digits: not cut.
         if tall and width > MAX_WIDTH * height:
+            columns, edge = part.sum(axis=0), round(0.3 * height)
             cut = edge + int(np.argmin(columns[edge : width - edge]))
-            pen = stroke_width(labels > 0) if pen is None else pen
-        halves = []
-        if cut is not None and columns[cut] <= MAX_NECK * pen:
             halves = [
                 tight(part[:, : cut + 1], top, left),
                 tight(part[:, cut + 1 :], top, left + cut + 1),
             ]
-        if halves and min(half.shape[0] for half, _ in halves) >= MIN_HALF * height:
-            queue.extend(halves)
-        else:
-            (digits if tall else marks).append((part, (top, bottom, left, right)))
-    rows = []  # A digit whose top is above the bottom of the row so far is in that row.
+            pen = pen or stroke_width(labels > 0)
+            neck = columns[cut] <= MAX_NECK * pen
+            if neck and min(half.shape[0] for half, _ in halves) >= MIN_HALF * height:
+                queue.extend(halves)
+                continue
+        (digits if tall else marks).append(mark)
+    rows = []  # A digit whose top is above the row's bottom so far is in that row.
     for digit in sorted(digits, key=lambda digit: digit[1][0] + digit[1][1]):
         if rows and digit[1][0] < max(box[1] for _, box in rows[-1]):
             rows[-1].append(digit)
@@ -735,32 +721,31 @@ def find_digits(ink, threshold, name="picture"):
 
 def missing_digits(rows, marks):
     """Where a digit may be missing from rows of digits (find_digits), given the marks left out."""
-    digits = [digit for row in rows for digit in row]
-    if not digits:
+    if not rows:
         return {}
-    height = np.median([box[1] - box[0] for _, box in digits])
-    ink = sum(part.sum() for part, _ in digits)
-    centres = np.array([(box[0] + box[1], box[2] + box[3]) for _, box in digits]) / 2
-    missing = {"mark": set(), "gap": set(), "size": set()}
-    for part, (top, bottom, left, right) in marks:
-        if bottom - top >= MARK_NOTE * height or part.sum() >= MARK_SHARE * ink:
-            distances = np.hypot(*(centres - [(top + bottom) / 2, (left + right) / 2]).T)
-            missing["mark"].add(int(np.argmin(distances)) + 1)  # Beside the nearest digit.
+    boxes = np.array([box for row in rows for _, box in row], float)
+    heights = boxes[:, 1] - boxes[:, 0]
+    height = np.median(heights)
+    ink = sum(part.sum() for row in rows for part, _ in row)
+    centres = (boxes[:, ::2] + boxes[:, 1::2]) / 2  # Between (top, left) and (bottom, right).
+    missing = {"mark": set(), "gap": set()}
+    for part, box in marks:
+        if box[1] - box[0] >= MARK_NOTE * height or part.sum() >= MARK_SHARE * ink:
+            distances = np.hypot(*(centres - np.add(box[::2], box[1::2]) / 2).T)
+            missing["mark"].add(int(np.argmin(distances)) + 1)  # The nearest digit.
     number = 0  # Digits before the row.
-    for row in rows:  # A gap is judged against the row's others: two photos side by side differ.
-        gaps = np.array([after[2] - before[3] for (_, before), (_, after) in zip(row, row[1:])])
-        narrowest = gaps.min() if len(gaps) > 1 else np.inf
-        wide = (gaps > WIDE_GAP * height) & (gaps > 2 * narrowest)
-        missing["gap"].update(number + int(n) + 1 for n in np.flatnonzero(wide))  # After these.
+    for row in rows:  # Gaps are judged by row: two photos side by side differ.
+        within = boxes[number : number + len(row)]
+        gaps = within[1:, 2] - within[:-1, 3]
+        wide = (gaps > WIDE_GAP * height) & (gaps > 2 * gaps.min(initial=np.inf))
+        missing["gap"].update(number + int(n) + 1 for n in np.flatnonzero(wide))
         number += len(row)
-    heights = np.array([box[1] - box[0] for _, box in digits])
     missing["size"] = {int(n) + 1 for n in np.flatnonzero(heights * MAX_SIZES < heights.max())}
     return {kind: sorted(places) for kind, places in missing.items() if places}
 
 
 def stroke_width(mask):
-    """Typical stroke width of a binary drawing, in its pixels: a stroke w wide has a mean depth of
-    w / 4 + 0.5."""
+    """Typical stroke width of a binary drawing, in pixels: a stroke w wide is w / 4 + 0.5 deep."""
     depth = ndimage.distance_transform_edt(np.pad(mask, 1))
     return max(4 * (depth[depth > 0].mean() - 0.5), 1.0)
 
@@ -770,29 +755,23 @@ def stroke_width(mask):
 # Why: MNIST's digits were cropped, scaled to 20 pixels and centred by mass; a photo must be too.
 MNIST_BOX = 20  # MNIST digits fit in 20×20 pixels ...
 MNIST_CENTER = 14.0  # ... and their centre of mass sits at pixel (14, 14) of the 28×28 field.
-# Stroke widths, in pixels, of 80 % of MNIST digits at that size: others are brought in.
-STROKE_RANGE = (1.8, 3.6)
+STROKE_RANGE = (1.8, 3.6)  # Stroke widths (pixels) of 80 % of MNIST digits: others are brought in.
 
 
 def digit_input(ink, threshold, mask, box):
-    """One digit's 28×28 float32 input in [0, 1], from the ink of its picture, its mask and box
-    (find_digits)."""
-    # Resample small drawings and hairlines larger, so that their strokes are several pixels wide.
+    """One digit's 28×28 float32 input in [0, 1], from its picture's ink, its mask and box."""
+    # Enlarge small drawings and hairlines to strokes several pixels wide.
     length, width = max(mask.shape), stroke_width(mask)
     factor = min(
         max(-(-4 * MNIST_BOX // length), int(np.ceil(6 / width))), max(1, WORK_SIZE // length)
     )
     if factor > 1:
-        crop = np.pad(ink[box[0] : box[1], box[2] : box[3]] * mask, 1)
-        crop = Image.fromarray(crop).resize(
-            (crop.shape[1] * factor, crop.shape[0] * factor), Image.Resampling.BILINEAR
-        )
-        grown = np.asarray(crop) > threshold
+        crop = Image.fromarray(np.pad(ink[box[0] : box[1], box[2] : box[3]] * mask, 1))
+        grown = np.asarray(ImageOps.scale(crop, factor, Image.Resampling.BILINEAR)) > threshold
         if grown.any():  # (A digit of a pixel or two can fade away.)
             mask = tight(grown)[0]
             length, width = max(mask.shape), stroke_width(mask)
-    # Bring strokes into MNIST's range, by any real radius: ink fades over a pixel, so the input
-    # changes smoothly.
+    # Bring strokes into MNIST's range by any real radius (ink fades over a pixel): no cliffs.
     target = np.clip(width * MNIST_BOX / length, *STROKE_RANGE)
     grow = (target * length - MNIST_BOX * width) / (2 * MNIST_BOX - 2 * target)  # Pixels per side.
     if grow > 0:
@@ -803,52 +782,46 @@ def digit_input(ink, threshold, mask, box):
         thinned = np.clip(ndimage.distance_transform_edt(np.pad(mask, 1)) + grow, 0, 1)
         mask = thinned if thinned.sum() > 0.3 * mask.sum() else mask
     mask = tight(mask.astype(np.float32))[0]
-    # Scale to 20 pixels by exact pixel areas (Pillow's BOX), as MNIST did; pad the short side,
-    # not round it.
+    # Scale to 20 pixels by pixel areas (Pillow's BOX) as MNIST did, padding the short side.
     scale = MNIST_BOX / max(mask.shape)
-    size = np.ceil(np.array(mask.shape) * scale - 1e-6)  # (rows, columns): whole pixels.
-    padded = Image.fromarray(
-        np.pad(mask, [(0, int(whole / scale - n) + 1) for whole, n in zip(size, mask.shape)])
-    )
+    size = np.ceil(np.array(mask.shape[::-1]) * scale - 1e-6)  # (columns, rows): whole pixels.
+    padded = Image.fromarray(np.pad(mask, (0, int(1 / scale) + 1)))
     digit = np.asarray(
-        padded.resize(
-            size[::-1].astype(int), Image.Resampling.BOX, box=(0, 0, *(size[::-1] / scale))
-        )
+        padded.resize(size.astype(int), Image.Resampling.BOX, box=(0, 0, *(size / scale)))
     )
-    # Centre the digit's centre of mass in the 28×28 field, moving it by whole pixels (exactly).
-    field = np.pad(digit, [(0, 28 - digit.shape[0]), (0, 28 - digit.shape[1])])
-    field = ndimage.shift(
-        field, np.round(MNIST_CENTER - np.array(ndimage.center_of_mass(digit))), order=0
-    )
-    return np.clip(field / field.max(), 0, 1)  # Darkest pixel at 1, as in MNIST.
+    # Move the centre of mass to the field's centre, by whole pixels (exactly).
+    field = np.pad(digit, [(0, 28 - length) for length in digit.shape])
+    shift = np.round(np.subtract(MNIST_CENTER, ndimage.center_of_mass(digit)))
+    field = ndimage.shift(field, shift, order=0)
+    return field / field.max()  # Darkest pixel at 1, as in MNIST.
 
 
 def prepare_digits(image, name="picture"):
-    """The digits of a picture (PIL image or array), row by row and left to right: their 28×28
-    inputs stacked (n, 28, 28), and the measures of each: "pieces" (of its ink and specks),
-    "largest_piece" (its share of that ink), "missing" (where a digit may be missing, from
-    find_digits: the same for every digit of the picture) and its "box"."""
+    """The digits of a picture (PIL image or array), row by row and left to right: their inputs
+    (n, 28, 28), and each one's measures: "pieces" (of its ink and specks), "largest_piece" (its
+    share of the ink), "missing" (find_digits's, the same for all) and "box"."""
     ink, threshold = find_ink(grayscale(image, name))
-    digits, missing = ([], {}) if threshold is None else find_digits(ink, threshold, name)
+    digits, missing = find_digits(ink, threshold, name)
     if not digits:
         raise DigitImageError(
-            name, "no ink found: the picture is blank or of one colour; photograph a written digit"
+            name, "no ink found: the picture is blank or one colour; photograph a written digit"
         )
     found = np.zeros(ink.shape, bool)  # Every digit's strokes.
     for mask, (top, bottom, left, right) in digits:
         found[top:bottom, left:right] |= mask
     measures = []
-    for mask, (top, bottom, left, right) in digits:
-        # The pieces of its own strokes and of specks beside them, not of a neighbour's strokes.
-        own = (ink[top:bottom, left:right] > threshold) & ~(found[top:bottom, left:right] & ~mask)
+    for mask, box in digits:
+        window = np.s_[box[0] : box[1], box[2] : box[3]]
+        # The pieces of its own strokes and specks, not of a neighbour's strokes.
+        own = (ink[window] > threshold) & (mask | ~found[window])
         pieces = np.bincount(ndimage.label(own, np.ones((3, 3)))[0].ravel())[1:]
         measures.append(
-            {
-                "pieces": len(pieces),
-                "largest_piece": float(pieces.max() / pieces.sum()),
-                "missing": missing,
-                "box": (top, bottom, left, right),
-            }
+            dict(
+                pieces=len(pieces),
+                largest_piece=float(pieces.max() / pieces.sum()),
+                missing=missing,
+                box=box,
+            )
         )
     return np.stack([digit_input(ink, threshold, *digit) for digit in digits]), measures
 
@@ -857,23 +830,20 @@ def prepare_digits(image, name="picture"):
 #@title Define doubt_note: flag readings not to trust (no clear digit, a digit maybe missing)
 # Why: the model names a digit for any input, even a scribble; these rules say when not to trust it.
 NO_CLEAR_DIGIT = "no clear digit"
-# Where find_digits found that a digit may be missing, in words ("{}": the digits' numbers).
-MAY_BE_MISSING = {
+MAY_BE_MISSING = {  # find_digits's notes ("{}": the digits' numbers).
     "mark": "a mark left out may be a digit (beside digit {})",
     "gap": "a gap wide enough for a digit (after digit {})",
     "size": "sizes too different for one number (digit {})",
 }
-# Chosen on MNIST digits rendered as photos, typed digits, noise, shapes and letters
-# (benchmarks/README.md).
-MIN_CONFIDENCE = 0.9  # No clear digit: the model is under 90 % sure of any digit (most mistakes),
-MAX_INK = 0.25  # or the input is over a quarter ink (noise, textures; 0.3 % of real digits),
-MIN_LARGEST_PIECE = 0.2  # or the ink is crumbs, its largest connected piece under a fifth of it,
-MAX_PIECES = 200  # or it is scattered in over 200 pieces (a digit rendered as a photo had 57).
+# Chosen on photos of MNIST digits, typed digits, noise, shapes and letters (benchmarks/).
+MIN_CONFIDENCE = 0.9  # No clear digit: the model under 90 % sure (most mistakes),
+MAX_INK = 0.25  # or the input over a quarter ink (noise, textures; 0.3 % of real digits),
+MIN_LARGEST_PIECE = 0.2  # or crumbs: the largest connected piece under a fifth of the ink,
+MAX_PIECES = 200  # or over 200 pieces (a digit in a rendered photo had 57).
 
 
 def doubt_note(probabilities, inputs, measures):
-    """Why not to trust the model's probabilities for a picture's digits (prepare_digits): "" if
-    nothing."""
+    """Why not to trust the model's probabilities for a picture's digits: "" if nothing."""
     unclear = [
         str(number)
         for number, (p, digit, measure) in enumerate(zip(probabilities, inputs, measures), 1)
@@ -882,13 +852,14 @@ def doubt_note(probabilities, inputs, measures):
         or measure["largest_piece"] < MIN_LARGEST_PIECE
         or measure["pieces"] > MAX_PIECES
     ]
-    notes = []
+    notes = [
+        MAY_BE_MISSING[kind].format(", ".join(map(str, places)))
+        for kind, places in measures[0]["missing"].items()
+    ]
     if unclear:
-        notes.append(
-            NO_CLEAR_DIGIT + ("" if len(inputs) == 1 else f" (digit {', '.join(unclear)})")
+        notes.insert(
+            0, NO_CLEAR_DIGIT + ("" if len(inputs) == 1 else f" (digit {', '.join(unclear)})")
         )
-    for kind, places in measures[0]["missing"].items():
-        notes.append(MAY_BE_MISSING[kind].format(", ".join(map(str, places))))
     return "; ".join(notes)
 
 
