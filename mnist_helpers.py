@@ -506,34 +506,30 @@ def grayscale(picture, name="picture"):
 
 # %%
 #@title Define find_ink: tell ink from paper, whatever the colours, lighting and ruled lines
-# Why: one global threshold (Otsu's) fails on uneven light, shadows, ruled paper and mixed inks.
+# Why: one global threshold fails on uneven light, shadows, ruled paper and mixed inks.
 import scipy.stats
 import skimage.filters
 from scipy import ndimage
 
-MIN_INK_CONTRAST = 0.08  # Ink is 8 % darker than the paper around it (lighter on dark paper).
-BORDER_SPREAD = 5  # Ink may cover 5 % of the border: the paper starts at its 5th percentile.
-# The paper's light: over squares a third of the picture's side (wider than strokes), shrunk by
-# 2 pixels each side so that a shadow's sharp edge is no ink.
-PAPER_SPAN = 1 / 3
-SHADOW_EDGE = 2
-RULE_SPAN = 0.6  # A ruled line runs straight across at least 60 % of the width or height,
-RULE_MAX_WIDTH = 0.015  # is thin (1.5 % of the longest side; 3 pixels if small),
-RULE_MIN_LINES = (2, 3)  # and has parallel ones: 2 in a photo, 3 in a flat drawing (a 4 has 2).
-RULE_MIN_INK = 0.1  # Lines under 10 % of the ink's contrast stay: they cannot pass the cut.
-RULE_SMOOTH = 9  # Pixels averaged along a line, to even out its noise.
-MAX_GAIN = 5  # A mark a fifth as dark as the darkest ink or more is cut at its own share of it.
+MIN_INK_CONTRAST = 0.08  # Ink is at least 8 % darker than its paper (or lighter).
+BORDER_SPREAD = 5  # Percent of the border ink may cover.
+PAPER_SPAN = 1 / 3  # Of the side: the paper's light over squares wider than strokes,
+SHADOW_EDGE = 2  # less 2 pixels a side: a shadow's sharp edge is no ink.
+RULE_SPAN = 0.6  # A ruled line crosses 60 % of the picture,
+RULE_MAX_WIDTH = 0.015  # is thin (of the longest side),
+RULE_MIN_LINES = (2, 3)  # and has parallels: 2 in a photo, 3 in a drawing (a 4 has 2).
+RULE_MIN_INK = 0.1  # Of the contrast: fainter lines stay under the cut.
+RULE_SMOOTH = 9  # Pixels averaged along a line.
+MAX_GAIN = 5  # Marks under a fifth of the darkest ink are not raised.
 
 
 def remove_ruled_lines(ink, floor, min_lines):
-    """ink without the ruled lines of lined or squared paper: thin ink above floor straight across
-    most of the picture, in min_lines parallel lines or more. A stroke crossing one keeps its ink
-    in excess of the line's, bridged across it."""
+    """ink without ruled lines: min_lines thin parallel lines above floor, or more."""
     max_width = max(3, round(RULE_MAX_WIDTH * max(ink.shape)))
     cleaned = ink
-    for _ in range(2):  # Horizontal lines, then (transposed) vertical ones.
-        smooth = ndimage.uniform_filter1d(ink, RULE_SMOOTH)  # Along the rows.
-        # An opening a line long keeps lines, at their own level where a stroke crosses.
+    for _ in range(2):  # Rows, then (transposed) columns.
+        smooth = ndimage.uniform_filter1d(ink, RULE_SMOOTH)
+        # Lines only, at their own level under a crossing stroke.
         level = ndimage.grey_opening(smooth, size=(1, round(RULE_SPAN * ink.shape[1])))
         labels, _ = ndimage.label(level > floor)
         widths = np.array([rows.stop - rows.start for rows, _ in ndimage.find_objects(labels)])
@@ -541,22 +537,20 @@ def remove_ruled_lines(ink, floor, min_lines):
         if len(thin) >= min_lines:
             line = np.isin(labels, thin)
             stripped = np.where(line, np.clip(cleaned - level, 0, None), cleaned)
-            # A closing across the line, a little longer than it is thick, rejoins a stroke.
+            # Rejoin the strokes the line crossed.
             thick = int(widths[thin - 1].max()) + 2
             bridged = ndimage.grey_closing(stripped, size=(thick, 1))
-            cleaned = np.where(line, bridged, stripped)  # (A closing only adds.)
+            cleaned = np.where(line, bridged, stripped)
         ink, cleaned = ink.T, cleaned.T
     return cleaned
 
 
 def find_ink(grey):
-    """Return (ink, threshold): ink strength per pixel (0 on the paper) and the ink/paper cut
-    (infinite if there is no ink)."""
+    """Return (ink, threshold): ink strength per pixel (0 on paper) and the cut (inf if no ink)."""
     rim = max(1, min(grey.shape) // 20)
     border = np.concatenate([grey[:rim], grey[-rim:], grey[:, :rim], grey[:, -rim:]], axis=None)
-    smooth = ndimage.gaussian_filter(grey, 1.0)  # Single noisy pixels do not count.
-    # The border's greys are paper, lit or shaded (its lightest too); ink goes beyond them. If
-    # neither way clearly, ink draws the mean away from the median.
+    smooth = ndimage.gaussian_filter(grey, 1.0)  # Against noisy pixels.
+    # Ink lies beyond the border's greys; if not clearly, it pulls the mean off the median.
     low, high = np.percentile(border, [BORDER_SPREAD, 100])
     darker, lighter = low - smooth.min(), smooth.max() - high
     light_paper = (
@@ -564,30 +558,28 @@ def find_ink(grey):
         if max(darker, lighter) >= MIN_INK_CONTRAST
         else np.median(smooth) >= smooth.mean()
     )
-    if not light_paper:  # Light ink on a dark background: flip it.
+    if not light_paper:
         grey, smooth, border, high = 1 - grey, 1 - smooth, 1 - border, 1 - low
-    # A drawing program's background: 3/4 of the border one grey (a shadow covers more).
-    flat = high - np.percentile(border, 25) < 0.01
-    if flat:  # (Never black: light divides.)
+    flat = high - np.percentile(border, 25) < 0.01  # Drawn: 3/4 of the border one grey.
+    if flat:  # Never black: light divides.
         light = np.float32(max(high, 1 / 255))
-    else:  # Photo: a closing fills in the strokes (padded: a shadow's edge goes on).
+    else:  # Photo: a closing fills in the strokes.
         span = max(1, round(PAPER_SPAN * max(grey.shape)))
         padded = np.pad(np.maximum(smooth, 1 / 255), span, mode="edge")
         padded = ndimage.grey_dilation(padded, span)
         light = ndimage.grey_erosion(padded, span + 2 * SHADOW_EDGE)[span:-span, span:-span]
-    ink = np.clip(1 - grey / light, 0, None)  # A share of the light: a shadow dims paper and ink.
+    ink = np.clip(1 - grey / light, 0, None)  # A share of the light: shadows dim ink too.
     strength = np.clip(1 - smooth / light, 0, None)
     contrast = strength.max()
     if contrast < MIN_INK_CONTRAST:
         return ink, np.inf
     ink = remove_ruled_lines(ink, RULE_MIN_INK * contrast, RULE_MIN_LINES[int(flat)])
     threshold = skimage.filters.threshold_otsu(ink)
-    paper_ink = ink[ink <= threshold]  # The paper alone: its level and noise.
+    paper_ink = ink[ink <= threshold]
     level = np.median(paper_ink)
     noise = scipy.stats.median_abs_deviation(paper_ink, scale="normal")  # Robust to ink's tail.
     threshold = max(threshold, level + 5 * noise, 0.25 * contrast)
-    # A mark out of the paper's noise is cut at a share of its own darkest, as if that were the
-    # picture's darkest (a grey pencil digit beside pen digits).
+    # Each mark is cut at a share of its own darkest, not the picture's (pencil beside pen).
     marks, count = ndimage.label(ink > level + 5 * noise, np.ones((3, 3)))
     peaks = ndimage.maximum(strength, marks, np.arange(1, count + 1))
     floor = max(MIN_INK_CONTRAST, contrast / MAX_GAIN)
@@ -597,22 +589,18 @@ def find_ink(grey):
 
 # %%
 #@title Define tight, find_digits and stroke_width: find each digit's strokes, row by row
-# Why: labelling (SciPy) finds pieces of ink, not which of them make one digit, nor stroke widths.
-MAX_MARKS = 2000  # More pieces than a page of digits has: noise or a texture.
-SPECK = 0.1  # Specks (dust): under a tenth of the tallest piece's height both ways.
-# One digit: pieces one above the other sharing half the narrower's columns (a 4's strokes), and
-# a mark under 40 % of the tallest's height (a 5's bar) within 15 % of that height of a digit.
-# Other short marks are left out.
-SAME_DIGIT = 0.5
-MIN_DIGIT_HEIGHT = 0.4
-MARK_REACH = 0.15
-ROW_GAP = 0.25  # Tall pieces further apart than a quarter of the taller's height: two rows.
-MAX_WIDTH = 1.15  # A mark 1.15 times wider than tall is two touching digits if it has a neck:
-MAX_NECK = 1.5  # a column 30 % of the height from either end, across at most 1.5 strokes of ink,
-MIN_HALF = 0.6  # that cuts it into halves at least 60 % as tall as it.
-# A digit may be missing: beside a mark left out a quarter as tall as the digits (median) or with
-# a tenth of their ink; after a gap over 0.8 of that height and twice the row's narrowest; where
-# heights differ over 1.8 times (real numbers', up to 1.6).
+# Why: SciPy's labels are pieces of ink, not digits.
+MAX_MARKS = 2000  # More: noise or a texture.
+SPECK = 0.1  # Dust: smaller both ways (of the tallest piece).
+SAME_DIGIT = 0.5  # Pieces stacked, sharing half a width: one digit (a 4);
+MIN_DIGIT_HEIGHT = 0.4  # so is a mark under 40 % of the tallest (a 5's bar)
+MARK_REACH = 0.15  # this near a digit (of the tallest); other short marks are left out.
+ROW_GAP = 0.25  # Of the taller's height: further apart, two rows.
+MAX_WIDTH = 1.15  # A mark wider (than tall) is two touching digits if it has a neck:
+MAX_NECK = 1.5  # a column (30 % of the height in) of at most 1.5 strokes,
+MIN_HALF = 0.6  # leaving halves 60 % as tall as the mark.
+# A digit may be missing beside a mark left out a quarter as tall as the digits or a tenth of
+# their ink, after a gap 0.8 as wide as they are tall, if heights differ 1.8 times (real: 1.6).
 MARK_NOTE = 0.25
 MARK_SHARE = 0.1
 WIDE_GAP = 0.8
@@ -620,7 +608,7 @@ MAX_SIZES = 1.8
 
 
 def tight(part, top=0, left=0):
-    """A mask cropped to its ink, and its box (top, bottom, left, right) given where part starts."""
+    """part cropped to its ink, and that box (top, bottom, left, right) in the picture."""
     rows, cols = ndimage.find_objects((part > 0).astype(np.int8))[0]
     return part[rows, cols], (
         top + rows.start,
@@ -631,10 +619,10 @@ def tight(part, top=0, left=0):
 
 
 def one_digit(one, other, tallest):
-    """Whether two boxes (top, bottom, left, right) of ink are parts of one digit."""
+    """Whether two boxes (top, bottom, left, right) are parts of one digit."""
     (top, bottom, left, right), (top_, bottom_, left_, right_) = one, other
-    shared = min(right, right_) - max(left, left_)  # Columns the two share (negative: a gap).
-    gap = max(top, top_) - min(bottom, bottom_)  # Rows between the two (negative: they overlap).
+    shared = min(right, right_) - max(left, left_)  # Columns (negative: a gap).
+    gap = max(top, top_) - min(bottom, bottom_)  # Rows (negative: they overlap).
     taller = max(bottom - top, bottom_ - top_)
     if min(bottom - top, bottom_ - top_) < MIN_DIGIT_HEIGHT * tallest:
         return gap < 0.5 * taller and shared >= -MARK_REACH * tallest
@@ -642,8 +630,7 @@ def one_digit(one, other, tallest):
 
 
 def joined_pieces(groups, tallest):
-    """The groups ([top, bottom, left, right, labels]) joined where one_digit says so: sweeps
-    along the row, each against those starting within its reach."""
+    """groups ([top, bottom, left, right, labels]) merged wherever one_digit says so."""
     joined = True
     while joined:
         joined, groups = False, sorted(groups, key=lambda group: group[2])
@@ -659,17 +646,16 @@ def joined_pieces(groups, tallest):
                         max(one[3], other[3]),
                         one[4] + other[4],
                     )
-                    other[4], joined = [], True  # Left out of the next sweep.
+                    other[4], joined = [], True  # Dropped below.
         groups = [group for group in groups if group[4]]
     return groups
 
 
 def find_digits(ink, threshold, name="picture"):
-    """The digits in ink, row by row from the top and left to right, as (mask, box) pairs, and
-    where one may be missing: the digits (from 1) beside a "mark" left out, before a "gap" wide
-    enough for one, or of a "size" too small."""
+    """Return the digits as (mask, box) in reading order, and where one may be missing: the
+    digits (from 1) beside a "mark" left out, before a "gap" or of a "size" too small."""
     labels, count = ndimage.label(ink > threshold, np.ones((3, 3)))
-    if count > MAX_MARKS:  # Refused before work that grows with their number.
+    if count > MAX_MARKS:  # Before work that grows with count.
         raise DigitImageError(
             name,
             f"too many separate marks to be digits ({count:,}, over {MAX_MARKS:,});"
@@ -680,7 +666,7 @@ def find_digits(ink, threshold, name="picture"):
         for rows, cols in ndimage.find_objects(labels)
     ]
     tallest = max((box[1] - box[0] for box in boxes), default=0)
-    # Specks are judged by size, not ink: a hairline 1 stays.
+    # By size, not ink: a hairline 1 stays.
     groups = [
         [*box, [label]]
         for label, box in enumerate(boxes, 1)
@@ -691,11 +677,11 @@ def find_digits(ink, threshold, name="picture"):
         for top, bottom, left, right, pieces in joined_pieces(groups, tallest)
     ]
     pen, digits, marks = None, [], []
-    while queue:  # Cut marks too wide for one digit at their neck.
+    while queue:  # Cut marks too wide at their neck.
         mark = queue.pop()
         part, (top, _, left, _) = mark
         height, width = part.shape
-        tall = height >= MIN_DIGIT_HEIGHT * tallest  # Short marks are no digits: not cut.
+        tall = height >= MIN_DIGIT_HEIGHT * tallest
         if tall and width > MAX_WIDTH * height:
             columns, edge = part.sum(axis=0), round(0.3 * height)
             cut = edge + int(np.argmin(columns[edge : width - edge]))
@@ -709,7 +695,7 @@ def find_digits(ink, threshold, name="picture"):
                 queue.extend(halves)
                 continue
         (digits if tall else marks).append(mark)
-    rows = []  # A digit whose top is above the row's bottom so far is in that row.
+    rows = []  # A digit whose top is above the row's bottom joins it.
     for digit in sorted(digits, key=lambda digit: digit[1][0] + digit[1][1]):
         if rows and digit[1][0] < max(box[1] for _, box in rows[-1]):
             rows[-1].append(digit)
@@ -720,21 +706,21 @@ def find_digits(ink, threshold, name="picture"):
 
 
 def missing_digits(rows, marks):
-    """Where a digit may be missing from rows of digits (find_digits), given the marks left out."""
+    """find_digits's missing, from its rows and the marks left out."""
     if not rows:
         return {}
     boxes = np.array([box for row in rows for _, box in row], float)
     heights = boxes[:, 1] - boxes[:, 0]
     height = np.median(heights)
     ink = sum(part.sum() for row in rows for part, _ in row)
-    centres = (boxes[:, ::2] + boxes[:, 1::2]) / 2  # Between (top, left) and (bottom, right).
+    centres = (boxes[:, ::2] + boxes[:, 1::2]) / 2  # (row, column)
     missing = {"mark": set(), "gap": set()}
     for part, box in marks:
         if box[1] - box[0] >= MARK_NOTE * height or part.sum() >= MARK_SHARE * ink:
             distances = np.hypot(*(centres - np.add(box[::2], box[1::2]) / 2).T)
             missing["mark"].add(int(np.argmin(distances)) + 1)  # The nearest digit.
     number = 0  # Digits before the row.
-    for row in rows:  # Gaps are judged by row: two photos side by side differ.
+    for row in rows:  # By row: two photos side by side differ.
         within = boxes[number : number + len(row)]
         gaps = within[1:, 2] - within[:-1, 3]
         wide = (gaps > WIDE_GAP * height) & (gaps > 2 * gaps.min(initial=np.inf))
@@ -745,7 +731,7 @@ def missing_digits(rows, marks):
 
 
 def stroke_width(mask):
-    """Typical stroke width of a binary drawing, in pixels: a stroke w wide is w / 4 + 0.5 deep."""
+    """A binary drawing's typical stroke width (pixels): a stroke w wide is w / 4 + 0.5 deep."""
     depth = ndimage.distance_transform_edt(np.pad(mask, 1))
     return max(4 * (depth[depth > 0].mean() - 0.5), 1.0)
 
@@ -753,14 +739,14 @@ def stroke_width(mask):
 # %%
 #@title Define prepare_digits: any picture of digits → one 28×28 MNIST-style input per digit
 # Why: MNIST's digits were cropped, scaled to 20 pixels and centred by mass; a photo must be too.
-MNIST_BOX = 20  # MNIST digits fit in 20×20 pixels ...
-MNIST_CENTER = 14.0  # ... and their centre of mass sits at pixel (14, 14) of the 28×28 field.
-STROKE_RANGE = (1.8, 3.6)  # Stroke widths (pixels) of 80 % of MNIST digits: others are brought in.
+MNIST_BOX = 20  # MNIST digits fit in 20×20 pixels,
+MNIST_CENTER = 14.0  # their centre of mass at (14, 14),
+STROKE_RANGE = (1.8, 3.6)  # and 80 % have strokes this wide (pixels).
 
 
 def digit_input(ink, threshold, mask, box):
-    """One digit's 28×28 float32 input in [0, 1], from its picture's ink, its mask and box."""
-    # Enlarge small drawings and hairlines to strokes several pixels wide.
+    """One digit's 28×28 float32 input in [0, 1]."""
+    # Enlarge small drawings and hairlines.
     length, width = max(mask.shape), stroke_width(mask)
     factor = min(
         max(-(-4 * MNIST_BOX // length), int(np.ceil(6 / width))), max(1, WORK_SIZE // length)
@@ -768,51 +754,50 @@ def digit_input(ink, threshold, mask, box):
     if factor > 1:
         crop = Image.fromarray(np.pad(ink[box[0] : box[1], box[2] : box[3]] * mask, 1))
         grown = np.asarray(ImageOps.scale(crop, factor, Image.Resampling.BILINEAR)) > threshold
-        if grown.any():  # (A digit of a pixel or two can fade away.)
+        if grown.any():  # A tiny digit can fade away.
             mask = tight(grown)[0]
             length, width = max(mask.shape), stroke_width(mask)
-    # Bring strokes into MNIST's range by any real radius (ink fades over a pixel): no cliffs.
+    # Into STROKE_RANGE by any real radius (a soft edge): no cliffs.
     target = np.clip(width * MNIST_BOX / length, *STROKE_RANGE)
     grow = (target * length - MNIST_BOX * width) / (2 * MNIST_BOX - 2 * target)  # Pixels per side.
     if grow > 0:
         mask = np.clip(
             grow + 1 - ndimage.distance_transform_edt(~np.pad(mask, int(np.ceil(grow)) + 1)), 0, 1
         )
-    else:  # Thin, unless little would be left (a blot).
+    else:  # Thin, unless little would be left.
         thinned = np.clip(ndimage.distance_transform_edt(np.pad(mask, 1)) + grow, 0, 1)
         mask = thinned if thinned.sum() > 0.3 * mask.sum() else mask
     mask = tight(mask.astype(np.float32))[0]
-    # Scale to 20 pixels by pixel areas (Pillow's BOX) as MNIST did, padding the short side.
+    # Scale by pixel areas, as MNIST did.
     scale = MNIST_BOX / max(mask.shape)
     size = np.ceil(np.array(mask.shape[::-1]) * scale - 1e-6)  # (columns, rows): whole pixels.
     padded = Image.fromarray(np.pad(mask, (0, int(1 / scale) + 1)))
     digit = np.asarray(
         padded.resize(size.astype(int), Image.Resampling.BOX, box=(0, 0, *(size / scale)))
     )
-    # Move the centre of mass to the field's centre, by whole pixels (exactly).
+    # Centre by mass, by whole pixels: no blur.
     field = np.pad(digit, [(0, 28 - length) for length in digit.shape])
     shift = np.round(np.subtract(MNIST_CENTER, ndimage.center_of_mass(digit)))
     field = ndimage.shift(field, shift, order=0)
-    return field / field.max()  # Darkest pixel at 1, as in MNIST.
+    return field / field.max()  # As in MNIST.
 
 
 def prepare_digits(image, name="picture"):
-    """The digits of a picture (PIL image or array), row by row and left to right: their inputs
-    (n, 28, 28), and each one's measures: "pieces" (of its ink and specks), "largest_piece" (its
-    share of the ink), "missing" (find_digits's, the same for all) and "box"."""
+    """Return a picture's (PIL image or array) digits in reading order: inputs (n, 28, 28) and
+    measures: "pieces" of ink, "largest_piece" (its share), "box", "missing" (find_digits's)."""
     ink, threshold = find_ink(grayscale(image, name))
     digits, missing = find_digits(ink, threshold, name)
     if not digits:
         raise DigitImageError(
             name, "no ink found: the picture is blank or one colour; photograph a written digit"
         )
-    found = np.zeros(ink.shape, bool)  # Every digit's strokes.
+    found = np.zeros(ink.shape, bool)
     for mask, (top, bottom, left, right) in digits:
         found[top:bottom, left:right] |= mask
     measures = []
     for mask, box in digits:
         window = np.s_[box[0] : box[1], box[2] : box[3]]
-        # The pieces of its own strokes and specks, not of a neighbour's strokes.
+        # Its strokes and specks, not a neighbour's.
         own = (ink[window] > threshold) & (mask | ~found[window])
         pieces = np.bincount(ndimage.label(own, np.ones((3, 3)))[0].ravel())[1:]
         measures.append(
@@ -827,23 +812,23 @@ def prepare_digits(image, name="picture"):
 
 
 # %%
-#@title Define doubt_note: flag readings not to trust (no clear digit, a digit maybe missing)
-# Why: the model names a digit for any input, even a scribble; these rules say when not to trust it.
+#@title Define doubt_note: flag readings not to trust
+# Why: the model names a digit for any input, even a scribble.
 NO_CLEAR_DIGIT = "no clear digit"
-MAY_BE_MISSING = {  # find_digits's notes ("{}": the digits' numbers).
+MAY_BE_MISSING = {  # find_digits's kinds.
     "mark": "a mark left out may be a digit (beside digit {})",
     "gap": "a gap wide enough for a digit (after digit {})",
     "size": "sizes too different for one number (digit {})",
 }
-# Chosen on photos of MNIST digits, typed digits, noise, shapes and letters (benchmarks/).
-MIN_CONFIDENCE = 0.9  # No clear digit: the model under 90 % sure (most mistakes),
-MAX_INK = 0.25  # or the input over a quarter ink (noise, textures; 0.3 % of real digits),
-MIN_LARGEST_PIECE = 0.2  # or crumbs: the largest connected piece under a fifth of the ink,
-MAX_PIECES = 200  # or over 200 pieces (a digit in a rendered photo had 57).
+# Tuned in benchmarks/ (photos of digits, noise, shapes, letters).
+MIN_CONFIDENCE = 0.9  # No clear digit: the model less sure (most mistakes),
+MAX_INK = 0.25  # or more of the input inked (noise; 0.3 % of real digits),
+MIN_LARGEST_PIECE = 0.2  # or crumbs: the largest piece a smaller share of the ink,
+MAX_PIECES = 200  # or more pieces (a digit's photo had 57).
 
 
 def doubt_note(probabilities, inputs, measures):
-    """Why not to trust the model's probabilities for a picture's digits: "" if nothing."""
+    """Why not to trust the readings of a picture's digits ("" if none)."""
     unclear = [
         str(number)
         for number, (p, digit, measure) in enumerate(zip(probabilities, inputs, measures), 1)
