@@ -7,7 +7,7 @@ edit the notebook, then run `make export`. Importing it runs those cells, as the
 
 # %%
 #@title Import TensorFlow quietly, and make figures legible
-# Why: TensorFlow's C++ core prints start-up notices for its developers, past Python's sys.stderr.
+# Why: TensorFlow's C++ notices bypass Python's sys.stderr.
 import contextlib
 import io
 import logging
@@ -17,7 +17,7 @@ import sys
 
 @contextlib.contextmanager
 def silenced():
-    """Hide what libraries print, their C++ code and logs included."""
+    """Hide what libraries print, C++ code included."""
     sys.stderr.flush()
     saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
     os.dup2(null, 2)
@@ -34,14 +34,14 @@ def silenced():
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 with silenced():
-    import keras  # And TensorFlow, which Keras runs on here.
+    import keras  # TensorFlow too.
     import matplotlib.pyplot as plt
 
 plt.rcParams.update(
     {"figure.dpi": 100, "savefig.dpi": 100, "font.size": 11, "image.interpolation": "nearest"}
 )
 colab_files = None
-with contextlib.suppress(ImportError):  # Only in Colab: it offers files for download.
+with contextlib.suppress(ImportError):  # Colab only.
     from google.colab import files as colab_files
 
 
@@ -74,15 +74,15 @@ CONVNET_EPOCHS = 8  #@param {type:"integer"}
 
 
 # %%
-#@title Check the parameters and paths now, not after training
-# Why: a wrong value would otherwise fail minutes later, deep inside TensorFlow, in its words.
+#@title Check the parameters and paths now
+# Why: a bad value would fail minutes later, deep inside TensorFlow.
 import difflib
 import numbers
 import re
 import stat
 import tempfile
 
-LIMITS = {  # Parameter → (smallest, largest, an example); whole numbers if the largest is.
+LIMITS = {  # (smallest, largest, example)
     "EPOCHS": (1, 10_000, 10),
     "CONVNET_EPOCHS": (0, 10_000, "8 (0: no convnet)"),
     "BATCH_SIZE": (1, 60_000, 512),
@@ -95,27 +95,27 @@ KINDS = {stat.S_IFREG: "a regular file", stat.S_IFDIR: "a folder", stat.S_IFCHR:
 
 
 class ParameterError(ValueError):
-    """Unusable parameters or paths, each named with its value and what is allowed."""
+    """A parameter or path that cannot be used."""
 
 
 def file_kind(path):
-    """What path is: "a regular file", "a folder", "missing", "a named pipe (FIFO)", ..."""
+    """What path is, in words: "a folder", "missing", ..."""
     try:
         return KINDS.get(stat.S_IFMT(os.stat(path).st_mode), "not a regular file")
     except FileNotFoundError:
         return "a broken link" if os.path.islink(path) else "missing"
-    except OSError as error:  # A folder on the way that cannot be searched, a loop of links, ...
+    except OSError as error:  # A link loop, a folder it may not search, ...
         return f"out of reach ({error.strerror.lower()})"
 
 
 def model_files(model_path):
-    """The four files saved, named after MODEL_PATH (.h5 in any case): .h5, .keras, 2 LiteRT."""
+    """The four paths saved for model_path, suffixes in lower case."""
     stem = Path(model_path).expanduser().with_suffix("")
     return [Path(f"{stem}{end}") for end in (".h5", ".keras", ".tflite", "_quantized.tflite")]
 
 
 def quoted(path):
-    """A path in quotes, so that spaces show, and a word on a space at its start or end."""
+    """path in quotes, noting a space at its start or end."""
     text = os.fspath(path)
     return repr(text) + (" (mind the space at its start or end)" if text != text.strip() else "")
 
@@ -125,7 +125,6 @@ def refusal(name, value, allowed):
 
 
 def is_path(value):
-    """Whether value is a path that is set."""
     return isinstance(value, (str, os.PathLike)) and bool(value)
 
 
@@ -134,13 +133,13 @@ def path_problem(name, path, kinds=("a folder",), writable=False):
     if path is not None and not isinstance(path, (str, os.PathLike)):
         return refusal(name, path, "a path in quotes, such as 'my_digits'")
     if not path:
-        return None
+        return
     path = Path(path).expanduser()
     kind = file_kind(path)
     if kind not in kinds:
         problem = "does not exist" if kind == "missing" else f"is {kind}, not {' or '.join(kinds)}"
         return f"{name}: {quoted(path)} {problem}; check {name}."
-    try:  # Try it as the notebook will: write a file in it, or read it.
+    try:
         if writable:
             tempfile.TemporaryFile(dir=path).close()
         else:
@@ -151,7 +150,7 @@ def path_problem(name, path, kinds=("a folder",), writable=False):
 
 
 def output_problem(name, path, fix):
-    """Why the file at path cannot be replaced by a new one, if it cannot."""
+    """Why the file at path cannot be replaced, if it cannot."""
     kind = file_kind(path)
     if os.path.islink(path) and name == "MODEL_PATH":
         real = quoted(os.path.realpath(path))
@@ -163,7 +162,7 @@ def output_problem(name, path, fix):
 
 
 def path_problems(values):
-    """Why the paths in values (MODEL_PATH, DATA_DIR, OWN_IMAGES) cannot be used."""
+    """Why the paths in values cannot be used."""
     model_path, own_images = values["MODEL_PATH"], values["OWN_IMAGES"]
     if not is_path(model_path) or Path(model_path).suffix.lower() != ".h5":
         example = "the path of an .h5 file, such as 'mnist_digit_recognition.h5'"
@@ -173,7 +172,7 @@ def path_problems(values):
         for file in model_files(model_path):
             yield output_problem("MODEL_PATH", file, "choose another MODEL_PATH")
     yield path_problem("DATA_DIR", values["DATA_DIR"])
-    if not is_path(values["DATA_DIR"]):  # The notebook reads MNIST_DATA_DIR then.
+    if not is_path(values["DATA_DIR"]):  # MNIST_DATA_DIR is read then.
         yield path_problem("MNIST_DATA_DIR", os.getenv("MNIST_DATA_DIR"))
     yield path_problem("OWN_IMAGES", own_images, ("a regular file", "a folder"))
     if is_path(own_images) and file_kind(Path(own_images).expanduser()) == "a folder":
@@ -186,24 +185,28 @@ def path_problems(values):
 
 
 def check_parameters(values):
-    """Raise one ParameterError naming every problem in values (globals()), or note a long run."""
+    """Raise one ParameterError naming every problem in values; note a long run."""
     problems = []
     for name, (low, high, example) in LIMITS.items():
         value, whole = values[name], isinstance(high, int)
-        allowed = f"a whole number from {low:,} to {high:,}" if whole else "a number above 0"
-        allowed += f" and at most {high:g}" * (not whole) + f", such as {example}"
+        if whole:
+            allowed = f"a whole number from {low:,} to {high:,}"
+        else:
+            allowed = f"a number above 0 and at most {high:g}"
         kind = numbers.Integral if whole else numbers.Real
         if isinstance(value, bool) or not isinstance(value, kind) or not low <= value <= high:
             hint = " (write numbers without quotes)" * isinstance(value, str)
-            problems.append(refusal(name, value, allowed + hint))  # NaN fails low <= value too.
+            allowed += f", such as {example}{hint}"
+            problems.append(refusal(name, value, allowed))  # NaN fails low <= value too.
     epochs, batch_size = values["EPOCHS"], values["BATCH_SIZE"]
-    images = 0 if problems else 60_000 - values["VALIDATION_SIZE"]  # The training images.
-    if not problems and batch_size > images:
-        left = f"at most the {images:,} training images that VALIDATION_SIZE leaves"
-        problems.append(refusal("BATCH_SIZE", batch_size, left))
+    if not problems:
+        images = 60_000 - values["VALIDATION_SIZE"]
+        if batch_size > images:
+            left = f"at most the {images:,} training images that VALIDATION_SIZE leaves"
+            problems.append(refusal("BATCH_SIZE", batch_size, left))
     known = [*LIMITS, "MODEL_PATH", "DATA_DIR", "OWN_IMAGES"]
     injected = [cell for cell in values.get("In", []) if cell.startswith("# Parameters\n")]
-    problems = [  # The names in the cell papermill injects.
+    problems = [  # Names papermill injected.
         f"{name} is not a parameter of this notebook: did you mean "
         f"{(difflib.get_close_matches(name, known, n=1) or [f'one of {known}'])[0]}?"
         for name in re.findall(r"^(\w+) =", "".join(injected[-1:]), flags=re.MULTILINE)
@@ -212,7 +215,7 @@ def check_parameters(values):
     if problems:
         raise ParameterError("\n".join(problems))
     steps = epochs * math.ceil(images / batch_size)
-    minutes = steps * (2.5e-3 + 2.5e-6 * batch_size) / 60  # 2.5 ms a step, 2.5 µs an image: 2 CPUs.
+    minutes = steps * (2.5e-3 + 2.5e-6 * batch_size) / 60  # Timed on 2 CPUs.
     if minutes > 10:
         took = f"{minutes / 60:,.1f} hours" if minutes > 60 else f"{minutes:.0f} minutes"
         print(f"Note: EPOCHS = {epochs} and BATCH_SIZE = {batch_size} make {steps:,} training"
@@ -223,12 +226,12 @@ check_parameters(globals())
 
 
 # %%
-#@title Define load_mnist_files: read the four original MNIST files from a folder
-# Why: Keras's loader only downloads; this reads a local copy and returns the same arrays.
+#@title Define load_mnist_files: read MNIST from a folder
+# Why: Keras's loader only downloads; this reads a local copy.
 import gzip
 import hashlib
 
-MNIST_FILES = dict(  # File name as published → SHA-256 of the .gz file.
+MNIST_FILES = dict(  # SHA-256 of each .gz file.
     line.split()
     for line in """
 train-images-idx3-ubyte.gz 440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609
@@ -244,11 +247,11 @@ GET_MNIST = (
 
 
 class MnistDataError(RuntimeError):
-    """MNIST could not be read; the message says what is wrong and how to fix it."""
+    """MNIST could not be read or downloaded."""
 
 
 def read_idx(path, sha256):
-    """The array in a gzip-compressed IDX file of unsigned bytes, its checksum checked first."""
+    """The uint8 array in a gzipped IDX file, once its SHA-256 matches."""
     if not path.is_file():
         raise MnistDataError(f"{path.name} is missing from {path.parent}: {GET_MNIST}.")
     raw = path.read_bytes()
@@ -263,7 +266,7 @@ def read_idx(path, sha256):
 
 
 def load_mnist_files(folder):
-    """((train_images, train_labels), (test_images, test_labels)), as Keras's mnist.load_data()."""
+    """What keras.datasets.mnist.load_data() returns, read from folder."""
     folder = Path(folder).expanduser()
     arrays = [read_idx(folder / name, sha256) for name, sha256 in MNIST_FILES.items()]
     return (arrays[0], arrays[1]), (arrays[2], arrays[3])
@@ -319,39 +322,38 @@ def prediction_grid(indices, images, digits, confidences, labels, columns=8, tit
 
 
 # %%
-#@title Define write_atomically and save_h5: safe saves, and an .h5 that tf-keras 2 loads too
-# Why: a save that fails half-way must keep the old file; Keras 3's .h5 uses names tf-keras 2 lacks.
+#@title Define write_atomically and save_h5
+# Why: a failed save must keep the old file; Keras 3's .h5 uses names tf-keras 2 lacks.
 import json
 
 import h5py
 
 
 def write_atomically(path, write):
-    """Call write(a temporary path beside path's target), then rename that file to the target: a
-    failed write keeps the old file, and says why."""
+    """write(a temporary path), then rename it onto path's target; OSError says why it failed."""
     path = Path(path).expanduser()
     target = Path(os.path.realpath(path))
-    # A text path (Keras 3.13 needs one), hidden, with the suffix the writer expects.
+    # A str (Keras 3.13 needs one), hidden, with the writer's suffix.
     temporary = f"{target.parent}/.{target.stem}-{os.urandom(6).hex()}{target.suffix.lower()}"
     try:
-        if target.is_file() and not target.stat().st_mode & 0o222:  # Made read-only by its owner.
-            raise PermissionError(13, "the file is read-only; make it writable or save elsewhere")
+        if target.is_file() and not target.stat().st_mode & 0o222:  # root would write it anyway.
+            raise PermissionError(13, "the file is read-only; make it writable")
         write(temporary)
         os.replace(temporary, target)
-    except Exception as error:  # The system's words, or the library's naming the file itself.
+    except Exception as error:
         words = getattr(error, "strerror", None)
         reason = words.lower() if words else str(error).replace(temporary, path.name)
         raise OSError(f"Could not save {path.name} ({reason});"
                       " the previous file, if any, is unchanged.") from error
-    finally:  # Even after an interruption, no partial file is left.
+    finally:  # After Ctrl+C too.
         with contextlib.suppress(OSError):
             os.remove(temporary)
     return path
 
 
 def keras2_config(config):
-    """A Keras 3 config object as tf-keras 2 reads it; json.loads hooks it in, inner first."""
-    if config.get("class_name") == "DTypePolicy":  # Keras 2 names a dtype policy by its name.
+    """json.loads object_hook: a Keras 3 config object in tf-keras 2's names."""
+    if config.get("class_name") == "DTypePolicy":
         return config["config"]["name"]
     dropped = {"optional", "quantization_config", "input_axes", "output_axes"}  # Keras 3 only.
     return {
@@ -362,10 +364,10 @@ def keras2_config(config):
 
 
 def save_h5(model, path):
-    """model.save as an inference .h5 that Keras 3 and tf-keras 2 both load."""
+    """model.save as an inference .h5 that tf-keras 2 loads too."""
 
     def write(temporary):
-        with silenced():  # Keras warns that .h5 is a legacy format: a .keras file is saved too.
+        with silenced():  # Keras calls .h5 legacy; .keras is saved too.
             model.save(temporary, include_optimizer=False)
         with h5py.File(temporary, "r+") as file:
             config = json.loads(file.attrs["model_config"], object_hook=keras2_config)
@@ -375,12 +377,11 @@ def save_h5(model, path):
 
 
 # %%
-#@title Define digit_evidence: each pixel's share of the model's confidence in each digit
-# Why: Keras has no attribution call; input × gradient from tf.GradientTape works for any model.
+#@title Define digit_evidence
+# Why: Keras has no attribution call.
 def digit_evidence(model, images, labels, batch_size=500):
-    """For each digit d, each pixel's ink times the gradient of the log-probability of d, averaged
-    over the images of d: how much that ink adds to (or takes from) the model's belief in d."""
-    labels, shares = np.asarray(labels, np.int64), []  # Bytes in MNIST; tf.gather wants ints.
+    """(10, 28, 28): per digit, its images' mean ink × gradient of log P(digit)."""
+    labels, shares = np.asarray(labels, np.int64), []  # tf.gather takes no uint8.
     for start in range(0, len(images), batch_size):
         pixels = tf.constant(images[start : start + batch_size], tf.float32)
         with tf.GradientTape() as tape:
@@ -394,15 +395,15 @@ def digit_evidence(model, images, labels, batch_size=500):
 
 
 # %%
-#@title Define litert_predict: run a .tflite file the way an app does
-# Why: LiteRT's interpreter takes named tensors; this gives it images and returns probabilities.
+#@title Define litert_predict
+# Why: apps run .tflite files in LiteRT's interpreter, which wants named tensors.
 with silenced():
     from ai_edge_litert.interpreter import Interpreter
 
 
 def litert_predict(path, images):
-    """Class probabilities for a stack of 28×28 images from a .tflite model run by LiteRT."""
-    with silenced():  # LiteRT announces the CPU delegate it picks.
+    """Probabilities for 28×28 images from the .tflite model at path."""
+    with silenced():  # LiteRT announces its CPU delegate.
         runner = Interpreter(model_path=str(path)).get_signature_runner()
         (input_name,), (output_name,) = runner.get_input_details(), runner.get_output_details()
         return runner(**{input_name: np.asarray(images, np.float32).reshape(-1, 28, 28)})[
