@@ -284,15 +284,14 @@ model = keras.Sequential([
 
 # %%
 #@title Define the plotting helpers for predictions
-# Why: matplotlib draws one image at a time; these lay out a grid of digits, confidences honest.
+# Why: matplotlib has no grid of labelled digits.
 def rounded_down(confidence, places=4):
-    """A confidence rounded down to places decimals, below 1: float32 probabilities can round up
-    to exactly 1, a certainty the model lacks."""
+    """Rounded down, and below 1: float32 can round a probability up to 1."""
     return min(math.floor(confidence * 10**places), 10**places - 1) / 10**places
 
 
 def confidence_text(confidence):
-    """A confidence as a percentage, rounded down by rounded_down: ">99.9%" at the most."""
+    """As a rounded-down percentage: ">99.9%" at the most."""
     shown = rounded_down(confidence, 3)
     return ">99.9%" if shown == 0.999 else f"{100 * shown:.1f}%"
 
@@ -305,7 +304,7 @@ def sample_indices(labels, digits, count=16, wrong=4):
 
 
 def prediction_grid(indices, images, digits, confidences, labels, columns=8, title=None):
-    """A grid of digits, each with the answer and confidence over the true label; red if wrong."""
+    """A grid of digits, each titled answer (confidence) over true label; red if wrong."""
     rows = math.ceil(len(indices) / columns)
     figure, axes = plt.subplots(rows, columns, squeeze=False, layout="constrained",
                                 figsize=(1.3 * columns, 1.8 * rows + 0.3 * bool(title)))
@@ -412,28 +411,28 @@ def litert_predict(path, images):
 
 
 # %%
-#@title Define load_digit_image and grayscale: open any picture file as greys, or say why not
-# Why: Pillow opens pictures in many pixel modes and raises its own errors; this says them in words.
+#@title Define load_digit_image and grayscale
+# Why: Pillow has many pixel modes and terse errors.
 import warnings
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 Image.init()  # Registers all of Pillow's formats.
-# Formats that Pillow only recognizes, or hands to another program (EPS runs Ghostscript).
+# Pillow only identifies these, or runs another program (EPS: Ghostscript).
 PICTURE_FORMATS = sorted(set(Image.OPEN) - {"EPS", "BUFR", "GRIB", "HDF5", "MPEG", "WMF"})
 IMAGE_SUFFIXES = [
     suffix for suffix, kind in Image.registered_extensions().items() if kind in PICTURE_FORMATS
 ]
-WORK_SIZE = 1024  # Longest side, in pixels, that the preparation works at.
+WORK_SIZE = 1024  # Pixels: the longest side the preparation works at.
 
 
 def shown_name(path):
-    """A file's name as text that can always be shown and written: undecodable bytes escaped."""
+    """path's name, undecodable bytes escaped."""
     return os.fsencode(Path(path).name).decode(errors="backslashreplace")
 
 
 class DigitImageError(ValueError):
-    """A picture could not be read as a digit; the message names the file, the reason, the fix."""
+    """A picture that cannot be read; str() is "file: reason"."""
 
     def __init__(self, file, reason):
         super().__init__(f"{file}: {reason}")
@@ -441,9 +440,8 @@ class DigitImageError(ValueError):
 
 
 def load_digit_image(path, formats=PICTURE_FORMATS, max_side=None):
-    """Open a picture file, or a drawing's bytes in a BytesIO, as a PIL image turned upright as
-    EXIF says. Only the given Pillow formats are read; max_side refuses a larger picture before
-    its pixels are decoded. An animation's first frame is read: info["frames"] counts them."""
+    """A picture file, or a PNG in a BytesIO, as a PIL image upright as EXIF says (an
+    animation's first frame; info["frames"] counts them). A side over max_side is refused early."""
     if isinstance(path, Image.Image):
         return path
     in_memory = isinstance(path, io.BytesIO)
@@ -453,15 +451,15 @@ def load_digit_image(path, formats=PICTURE_FORMATS, max_side=None):
     if kind not in ("bytes", "a regular file"):
         raise DigitImageError(name, f"not a picture file but {kind}; give the picture's path")
     try:
-        with warnings.catch_warnings():  # Pillow's notes on odd files would show as stderr.
+        with warnings.catch_warnings():  # Pillow's notes would reach stderr.
             warnings.simplefilter("ignore")
-            warnings.simplefilter("error", Image.DecompressionBombWarning)  # Pillow's size limit.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path, formats=formats) as image:  # Reads the header only.
                 if max_side and max(image.size) > max_side:
                     raise DigitImageError(name, "a picture far larger than the pad")
-                image.draft(image.mode, (WORK_SIZE, WORK_SIZE))  # Decode big JPEGs at a fraction.
+                image.draft(image.mode, (WORK_SIZE, WORK_SIZE))  # Big JPEGs decode at a fraction.
                 frames = getattr(image, "n_frames", 1)
-                image = ImageOps.exif_transpose(image)  # A copy: an animation's first frame.
+                image = ImageOps.exif_transpose(image)  # A copy, of the first frame.
         image.info["frames"] = frames
         return image
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -472,23 +470,23 @@ def load_digit_image(path, formats=PICTURE_FORMATS, max_side=None):
         reason = "the file is empty (0 bytes)" if empty else "not a picture Pillow can read"
         reason += "; use a PNG, JPEG, TIFF or WebP file"
         if Path(name).suffix.lower() in (".heic", ".heif"):
-            reason = ("a HEIC photo, which Pillow cannot read: save it as JPEG, or set the iPhone"
-                      " to Settings → Camera → Formats → Most Compatible")
+            reason = ("a HEIC photo: save it as JPEG, or set the iPhone to"
+                      " Settings → Camera → Formats → Most Compatible")
     except DigitImageError:
         raise
-    except (OSError, SyntaxError, ValueError) as error:  # Refused by the file system or Pillow.
+    except (OSError, SyntaxError, ValueError) as error:
         reason = f"the picture data is truncated or corrupt ({error}); save or copy it again"
-        if getattr(error, "errno", None) is not None:  # Permission denied, ...
+        if getattr(error, "errno", None) is not None:
             reason = f"the file cannot be read ({error.strerror.lower()})"
     raise DigitImageError(name, reason)
 
 
 def grayscale(picture, name="picture"):
     """A PIL image as a float32 array of greys in [0, 1]; see-through ones are laid on paper."""
-    deep = picture.mode[0] in "IF"  # 16- or 32-bit greys: integers, or floats as TIFFs hold.
-    if max(picture.size) > 2 * WORK_SIZE:  # Average large pictures down first.
+    deep = picture.mode[0] in "IF"  # 16- or 32-bit greys (I;16, I, F).
+    if max(picture.size) > 2 * WORK_SIZE:
         picture = picture.convert("F" if deep else "RGBA").reduce(max(picture.size) // WORK_SIZE)
-    if deep:  # Greys from 0 to 1, to 255, to 65,535 or beyond.
+    if deep:
         values = np.asarray(picture, np.float32)
         top = next((top for top in (1, 255, 65535) if values.max() <= top), values.max())
         return np.clip(values / top, 0, 1)
@@ -497,9 +495,9 @@ def grayscale(picture, name="picture"):
     except ValueError:
         reason = f"unsupported pixel mode {picture.mode}; save it as an RGB PNG or JPEG"
         raise DigitImageError(name, reason) from None
-    grey = np.asarray(rgba.convert("F")) / 255  # ITU-R 601-2 weights, as Pillow's L.
+    grey = np.asarray(rgba.convert("F")) / 255  # Luminance, as Pillow's L.
     alpha = np.asarray(rgba.getchannel("A"), np.float32) / 255
-    if alpha.min() < 0.99:  # Lay light ink on black paper, dark ink on white.
+    if alpha.min() < 0.99:  # Light ink goes on black paper, dark ink on white.
         paper = 0.0 if (grey * alpha).sum() > 0.5 * alpha.sum() else 1.0
         grey = grey * alpha + paper * (1 - alpha)
     return grey
@@ -850,13 +848,13 @@ def doubt_note(probabilities, inputs, measures):
 
 
 # %%
-#@title Define pictures_in, recognize_files and save_predictions: read a folder of pictures
-# Why: each picture needs the preparation, the model and the notes; one bad file must not stop all.
+#@title Define pictures_in, recognize_files and save_predictions
+# Why: one bad file must not stop the others.
 def skip_reason(path):
     """Why pictures_in does not read path, or "" if it reads it."""
     suffix = path.suffix.lower()
     if path.name.startswith("."):
-        return "skipped: hidden (its name starts with a dot)"
+        return "skipped: hidden (name starts with a dot)"
     if file_kind(path) == "a folder":
         return "skipped: a subfolder (its pictures are not read)"
     if suffix.strip() != suffix and suffix.strip() in IMAGE_SUFFIXES:
@@ -865,8 +863,8 @@ def skip_reason(path):
 
 
 def pictures_in(source):
-    """(paths, skipped, is_folder) for a picture file or a folder; skipped: (name, reason) pairs,
-    three names for each reason and a count of the others."""
+    """(paths, skipped, is_folder) for a picture file or a folder; skipped holds (name, reason)
+    pairs: three names a reason, then a count of the others."""
     source = Path(source).expanduser()
     kind, name = file_kind(source), shown_name(source)
     if kind == "a regular file":
@@ -881,31 +879,32 @@ def pictures_in(source):
         reason = f"the folder cannot be read ({error.strerror.lower()})"
         raise DigitImageError(name, reason) from None
     if entries and all(file_kind(path).startswith("out of reach") for path in entries):
-        reason = file_kind(entries[0])[14:-1]  # Listed, but no file in it can be opened.
+        reason = file_kind(entries[0])[14:-1]  # The words in "out of reach (...)".
         raise DigitImageError(name, f"the folder can be listed but not searched ({reason})")
-    skips = {}  # Skip reason ("" for none) → paths.
+    skips = {}  # Reason ("" to read) → paths.
     for path in entries:
         skips.setdefault(skip_reason(path), []).append(path)
     paths = skips.pop("", [])
     skipped = [(shown_name(path), why) for why, found in skips.items() for path in found[:3]]
-    more = [(f"{len(found) - 3:,} more files", why) for why, found in skips.items() if found[3:]]
-    skipped += more
+    skipped += [
+        (f"{len(found) - 3:,} more files", why) for why, found in skips.items() if found[3:]
+    ]
     if not paths:
         skipped.append((name, "the folder holds no picture file (.png, .jpg, .gif, ...)"))
     return paths, skipped, True
 
 
 def with_frames(text, frames):
-    """text, with a note when only the first of an animation's frames was read."""
+    """text, and a note if only the first of frames was read."""
     note = f"only the first of its {frames} frames was read" if frames > 1 else ""
     return "; ".join(filter(None, [text, note]))
 
 
 def recognize_files(model, pictures, **compare):
-    """Read each picture (a path, or a (name, PIL image) pair) with model. Returns a table of the
-    readable ones by name (file, picture: a copy for the figure, inputs, probabilities, predicted:
-    its digits, confidence: the least sure one's, note, and the digits each model in compare, but
-    model itself, reads: dense=... adds a column "dense") and (file, reason) pairs."""
+    """Read pictures (paths, or (name, PIL image) pairs) with model. Returns a table of the
+    readable ones, sorted by file (file, picture, inputs, probabilities, predicted, confidence: the
+    least sure digit's, note, and per other model in compare, dense=..., its digits) and (file,
+    reason) pairs."""
     named = [
         (shown_name(item), Path(item)) if isinstance(item, (str, os.PathLike)) else item
         for item in pictures
@@ -917,14 +916,14 @@ def recognize_files(model, pictures, **compare):
             image = load_digit_image(picture)
             frames = image.info.get("frames", 1)
             inputs, measures = prepare_digits(image, name)
-            if isinstance(picture, Path):  # A small copy for the figure, should the file go.
+            if isinstance(picture, Path):  # A small copy for the figure.
                 image.thumbnail((200, 200))
             prepared.append((name, image, inputs, measures, frames))
         except DigitImageError as error:
             errors.append((name, with_frames(error.reason, frames)))
-        except Exception as error:  # Anything else still names the file, and the others go on.
+        except Exception as error:  # Still names the file; the others go on.
             errors.append((name, f"could not be prepared ({type(error).__name__}: {error})"))
-    # Each model reads all the pictures' digits (or none) in one call; each picture takes its own.
+    # One call per model for all the pictures' digits (maybe none).
     batch = np.concatenate([np.zeros((0, 28, 28), np.float32), *(row[2] for row in prepared)])
     starts = np.cumsum([len(row[2]) for row in prepared])[:-1]
     others = {label: other for label, other in compare.items() if other is not model}
@@ -943,8 +942,8 @@ def recognize_files(model, pictures, **compare):
 
 
 def save_predictions(table, path):
-    """Write the file, predicted, confidence and note columns of table to a CSV file atomically,
-    quoted as RFC 4180 says; a text that starts like a formula gets a ', as OWASP advises."""
+    """Write table's file, predicted, confidence and note to a CSV file atomically, quoted as in
+    RFC 4180; a text that starts like a formula gets a ' (OWASP)."""
     columns = table[["file", "predicted", "confidence", "note"]].astype({"predicted": str})
     guarded = columns[["file", "note"]].replace(r"^([-=+@\t\r])", r"'\1", regex=True)
     columns[["file", "note"]] = guarded
@@ -954,8 +953,8 @@ def save_predictions(table, path):
 
 
 # %%
-#@title Define drawing_pad: draw a digit or a number; the model reads it after every stroke
-# Why: ipycanvas sends every pointer event to Python; anywidget's page draws, then sends one PNG.
+#@title Define drawing_pad: the model reads your drawing after each stroke
+# Why: the page draws and sends one PNG a stroke; ipycanvas sends every pointer event.
 import anywidget
 import traitlets
 
@@ -979,14 +978,14 @@ function render({ model, el }) {
   const ink = pad.getContext("2d");
   const blank = () => ink.fillRect(0, 0, WIDTH, HEIGHT);
   Object.assign(ink, { fillStyle: "#fff", strokeStyle: "#111", lineWidth: PEN, lineCap: "round" });
-  // Answers to strokes before the last Clear (in any view of this pad) are stale.
+  // Answers to strokes before the last Clear (in any view) are stale.
   let cleared = model.get("stroke"), pointer = null, last = null;
 
   function show({ answered, digits, probabilities, percents, model_input, status }) {
     if (answered < cleared) return;
     digitText.textContent = digits.join("") || "?";
     statusText.textContent = status;
-    // One digit's ten probabilities, as the kernel wrote them; a number's are in the status.
+    // Bars for one digit; a number's are in the status.
     const one = digits.length === 1;
     bars.hidden = digits.length > 1;
     bars.innerHTML = [...Array(10).keys()].map((index) => `<tr
@@ -1008,7 +1007,7 @@ function render({ model, el }) {
     return stroke;
   }
 
-  function point(event) {  // In canvas pixels, inside the border, at any size the page shows it.
+  function point(event) {  // In canvas pixels, inside the border, at any size shown.
     return [event.offsetX * WIDTH / pad.clientWidth, event.offsetY * HEIGHT / pad.clientHeight];
   }
 
@@ -1018,7 +1017,7 @@ function render({ model, el }) {
     pad.setPointerCapture((pointer = event.pointerId));
     last = point(event);
     ink.beginPath();
-    ink.arc(...last, 0.1, 0, 2 * Math.PI);  // A dot: the pen's width around a point.
+    ink.arc(...last, 0.1, 0, 2 * Math.PI);  // A tap leaves a dot.
     ink.stroke();
   };
   pad.onpointermove = (event) => {
@@ -1066,7 +1065,7 @@ PAD_CSS = """
 class DrawingPad(anywidget.AnyWidget):
     _esm, _css = PAD_ESM, PAD_CSS
     drawing = traitlets.Any().tag(sync=True, echo_update=False)  # The page has it: no echo.
-    stroke = traitlets.Int().tag(sync=True)  # Counts the page's strokes; `answered`: the one read.
+    stroke = traitlets.Int().tag(sync=True)  # The page's strokes; answered: the last read.
     answered = traitlets.Int().tag(sync=True)
     digits = traitlets.List().tag(sync=True)
     probabilities = traitlets.List().tag(sync=True)
@@ -1100,7 +1099,6 @@ class DrawingPad(anywidget.AnyWidget):
                 if len(drawing) > PAD_MAX_BYTES:
                     reason = f"{len(drawing):,} bytes, far more than a drawing has"
                     raise DigitImageError("drawing", reason)
-                # PNG only; too large is refused before decoding.
                 image = load_digit_image(io.BytesIO(drawing), ("PNG",), PAD_MAX_SIDE)
                 inputs, measures = prepare_digits(image, "drawing")
                 if len(inputs) > PAD_MAX_DIGITS:
@@ -1123,7 +1121,7 @@ class DrawingPad(anywidget.AnyWidget):
                 }
         except Exception as error:  # Never raise: a kernel cannot report errors to the page.
             reason = getattr(error, "reason", type(error).__name__)
-            if "no ink" not in reason:  # An empty pad is no error: the prompt says it all.
+            if "no ink" not in reason:  # An empty pad is no error.
                 state["status"] = f"Draw a digit: the drawing could not be read ({reason})."
         with self.hold_sync():  # One message to the page.
             for name, value in (state | {"answered": change.new}).items():
@@ -1132,7 +1130,7 @@ class DrawingPad(anywidget.AnyWidget):
 
 def drawing_pad(model):
     """A drawing pad that reads digits with model: a Keras model or a saved .keras or .h5 file."""
-    with contextlib.suppress(ImportError):  # In Colab, third-party widgets need its widget manager.
+    with contextlib.suppress(ImportError):  # Colab needs it for third-party widgets.
         from google.colab import output
 
         output.enable_custom_widget_manager()
