@@ -440,8 +440,8 @@ class DigitImageError(ValueError):
 
 
 def load_digit_image(path, formats=PICTURE_FORMATS, max_side=None):
-    """A picture file, or a PNG in a BytesIO, as a PIL image upright as EXIF says (an
-    animation's first frame; info["frames"] counts them). A side over max_side is refused early."""
+    """A picture file or PNG bytes as a PIL image, upright as EXIF says; info["frames"] counts
+    an animation's frames. A side over max_side is refused early."""
     if isinstance(path, Image.Image):
         return path
     in_memory = isinstance(path, io.BytesIO)
@@ -651,8 +651,7 @@ def joined_pieces(groups, tallest):
 
 
 def find_digits(ink, threshold, name="picture"):
-    """Return the digits as (mask, box) in reading order, and where one may be missing: the
-    digits (from 1) beside a "mark" left out, before a "gap" or of a "size" too small."""
+    """The digits as (mask, box) in reading order, and the places where one may be missing."""
     labels, count = ndimage.label(ink > threshold, np.ones((3, 3)))
     if count > MAX_MARKS:  # Before work that grows with count.
         raise DigitImageError(
@@ -782,8 +781,7 @@ def digit_input(ink, threshold, mask, box):
 
 
 def prepare_digits(image, name="picture"):
-    """Return a picture's (PIL image or array) digits in reading order: inputs (n, 28, 28) and
-    measures: "pieces" of ink, "largest_piece" (its share), "box", "missing" (find_digits's)."""
+    """A picture's digits in reading order: inputs (n, 28, 28) and each one's measures."""
     ink, threshold = find_ink(grayscale(image, name))
     digits, missing = find_digits(ink, threshold, name)
     if not digits:
@@ -863,8 +861,7 @@ def skip_reason(path):
 
 
 def pictures_in(source):
-    """(paths, skipped, is_folder) for a picture file or a folder; skipped holds (name, reason)
-    pairs: three names a reason, then a count of the others."""
+    """(paths, skipped, is_folder) for a file or folder; skipped: (name, reason), 3 a reason."""
     source = Path(source).expanduser()
     kind, name = file_kind(source), shown_name(source)
     if kind == "a regular file":
@@ -901,10 +898,8 @@ def with_frames(text, frames):
 
 
 def recognize_files(model, pictures, **compare):
-    """Read pictures (paths, or (name, PIL image) pairs) with model. Returns a table of the
-    readable ones, sorted by file (file, picture, inputs, probabilities, predicted, confidence: the
-    least sure digit's, note, and per other model in compare, dense=..., its digits) and (file,
-    reason) pairs."""
+    """Read pictures (paths, or (name, PIL image) pairs) with model, and with each model in
+    compare for a column of its own: (a table of the readable ones, [(file, reason)])."""
     named = [
         (shown_name(item), Path(item)) if isinstance(item, (str, os.PathLike)) else item
         for item in pictures
@@ -942,8 +937,7 @@ def recognize_files(model, pictures, **compare):
 
 
 def save_predictions(table, path):
-    """Write table's file, predicted, confidence and note to a CSV file atomically, quoted as in
-    RFC 4180; a text that starts like a formula gets a ' (OWASP)."""
+    """Write table's answers to a CSV file atomically; text that starts like a formula gets a '."""
     columns = table[["file", "predicted", "confidence", "note"]].astype({"predicted": str})
     guarded = columns[["file", "note"]].replace(r"^([-=+@\t\r])", r"'\1", regex=True)
     columns[["file", "note"]] = guarded
