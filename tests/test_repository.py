@@ -292,6 +292,13 @@ def test_the_mutation_setup_names_files_tests_and_functions_that_exist():
     ignored = [argument.removeprefix("--ignore=") for argument in arguments if argument.startswith("--ignore=")]
     named = [*mutmut["source_paths"], *mutmut["also_copy"], *tests, *ignored]
     assert all((ROOT / path.strip()).exists() for path in named if path), named
+    # mutmut runs the tests in its copy of the project: whatever they read must be copied there.
+    copied = {path.strip().split("/")[0] for path in named if path.strip()}
+    ignored = (ROOT / ".gitignore").read_text().split()
+    read = {name for file in (ROOT / "tests").glob("*.py") if file.name != "test_repository.py"
+            for name in re.findall(r'ROOT / "([^"/]+)"', file.read_text())}
+    unread = {name for name in read - copied if not {name, f"{name}/", f"/{name}/"} & set(ignored)}
+    assert not unread, f"add {sorted(unread)} to also_copy in setup.cfg"
     assert any(path.strip() and list((ROOT / path.strip()).glob("**/test_*.py")) for path in tests)
     test_fast = next(line for line in (ROOT / "Makefile").read_text().splitlines() if "pytest -o addopts" in line)
     assert f'-m "{arguments[arguments.index("-m") + 1]}"' in test_fast  # The quick tests, as test-fast.
