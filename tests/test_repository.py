@@ -294,10 +294,12 @@ def test_the_mutation_setup_names_files_tests_and_functions_that_exist():
     assert all((ROOT / path.strip()).exists() for path in named if path), named
     # mutmut runs the tests in its copy of the project: whatever they read must be copied there.
     copied = {path.strip().split("/")[0] for path in named if path.strip()}
-    ignored = (ROOT / ".gitignore").read_text().split()
+    git_ignored = set((ROOT / ".gitignore").read_text().split())
+    top = {path.name for path in ROOT.iterdir()}
     read = {name for file in (ROOT / "tests").glob("*.py") if file.name != "test_repository.py"
-            for name in re.findall(r'ROOT / "([^"/]+)"', file.read_text())}
-    unread = {name for name in read - copied if not {name, f"{name}/", f"/{name}/"} & set(ignored)}
+            for name in re.findall(r'"([^"/\s]+)/?"', file.read_text()) if name in top}
+    unread = {name for name in read - copied
+              if not {name, f"{name}/", f"/{name}", f"/{name}/"} & git_ignored}
     assert not unread, f"add {sorted(unread)} to also_copy in setup.cfg"
     assert any(path.strip() and list((ROOT / path.strip()).glob("**/test_*.py")) for path in tests)
     test_fast = next(line for line in (ROOT / "Makefile").read_text().splitlines() if "pytest -o addopts" in line)

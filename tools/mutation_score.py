@@ -70,6 +70,8 @@ def main():
             sys.exit(f"{meta.relative_to(ROOT)} is missing: run `make mutants` first.")
         results |= json.loads(meta.read_text())["exit_code_by_key"]
     tried = {name: code for name, code in results.items() if code is not None}
+    if not tried:  # mutmut runs no mutant when the tests fail in its copy of the project.
+        sys.exit("No mutant has run: see why with `cd mutants && pytest tests` (setup.cfg's options).")
     print(f"{len(tried)} of {len(results)} mutants run ({len(results) - len(tried)} not run yet)")
     rows = [("all", tried)] + [
         (part, {name: code for name, code in tried.items() if function_of(name) in functions})
