@@ -56,6 +56,8 @@ def test_h5_round_trip_predicts_identically(nb, model, tmp_path):
     images = np.random.default_rng(1).random((100, 28, 28), np.float32)
     assert np.array_equal(predictions(reloaded, images), predictions(model, images))
     assert [p.name for p in tmp_path.iterdir()] == ["model.h5"]
+    with nb.h5py.File(path, "r") as file:  # For inference: no optimizer state, no training config.
+        assert list(file) == ["model_weights"] and "training_config" not in file.attrs
 
 
 def test_h5_loads_in_tf_keras_2_with_identical_predictions(nb, model, tmp_path):
