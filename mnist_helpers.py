@@ -101,7 +101,7 @@ class ParameterError(ValueError):
 def file_kind(path):
     """What path is, in words: "a folder", "missing", ..."""
     try:
-        return KINDS.get(stat.S_IFMT(os.stat(path).st_mode), "not a regular file")
+        return KINDS.get(stat.S_IFMT(os.stat(path).st_mode), "a special file")
     except FileNotFoundError:
         return "a broken link" if os.path.islink(path) else "missing"
     except OSError as error:  # A link loop, a folder it may not search, ...

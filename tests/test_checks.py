@@ -2,6 +2,7 @@
 
 import errno
 import os
+import socket
 from pathlib import Path
 
 import pytest
@@ -52,8 +53,8 @@ def test_values_at_the_edges_pass(nb, defaults, name, value, tmp_path, monkeypat
     ("MODEL_PATH", "model.keras", "the path of an .h5 file"),
     ("MODEL_PATH", None, "the path of an .h5 file"),
     ("MODEL_PATH", "", "the path of an .h5 file"),
-    ("DATA_DIR", 3, "a path in quotes"),
-    ("OWN_IMAGES", ["a.png"], "a path in quotes"),
+    ("DATA_DIR", 3, "a path in quotes, such as 'my_digits'."),
+    ("OWN_IMAGES", ["a.png"], "a path in quotes, such as 'my_digits'."),
 ])
 def test_a_bad_parameter_is_named_with_its_value_and_what_is_allowed(nb, defaults, name, value, allowed):
     with pytest.raises(nb.ParameterError) as caught:
@@ -108,12 +109,16 @@ def test_good_paths_pass_and_leave_nothing_behind(nb, defaults, tmp_path):
     ({"DATA_DIR": "a file"}, "DATA_DIR: '{tmp}/a file' is a regular file, not a folder"),
     ({"OWN_IMAGES": "missing.png"}, "OWN_IMAGES: '{tmp}/missing.png' does not exist; check"),
     ({"OWN_IMAGES": "pipe.png"}, "OWN_IMAGES: '{tmp}/pipe.png' is a named pipe (FIFO), not a regular file or a folder"),
+    ({"OWN_IMAGES": "socket.png"}, "OWN_IMAGES: '{tmp}/socket.png' is a special file, not a regular file or a folder"),
 ])  # Paths are quoted (issue 29): a space at either end shows.
 def test_a_bad_path_is_named_before_training(nb, defaults, tmp_path, change, words):
     (tmp_path / "a file").write_text("not a folder\n")
     (tmp_path / "model folder.h5").mkdir()
     os.mkfifo(tmp_path / "pipe.png")
     os.mkfifo(tmp_path / "pipe.keras")
+    server = socket.socket(socket.AF_UNIX)  # A kind with no name of its own.
+    server.bind(str(tmp_path / "socket.png"))
+    server.close()
     with pytest.raises(nb.ParameterError) as caught:
         nb.check_parameters(parameters_in(tmp_path, defaults, **change))
     assert words.format(tmp=tmp_path) in str(caught.value), str(caught.value)
@@ -361,7 +366,8 @@ def test_a_read_only_predictions_csv_is_refused_before_training(
     (tmp_path / "predictions.csv").write_text("file\r\n")
     (tmp_path / "predictions.csv").chmod(0o444)
     with pytest.raises(
-        nb.ParameterError, match=r"^OWN_IMAGES: 'predictions\.csv' is read-only; make it"
+        nb.ParameterError,
+        match=r"^OWN_IMAGES: 'predictions\.csv' is read-only; make it writable or move it\.$",
     ):
         nb.check_parameters(parameters_in(tmp_path, defaults) | {"OWN_IMAGES": "pictures"})
 

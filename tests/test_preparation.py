@@ -219,7 +219,8 @@ def test_a_picture_of_more_marks_than_a_page_of_digits_is_refused_at_once(
 
     with monkeypatch.context() as patch:
         patch.setattr(nb, "joined_pieces", per_mark_work)
-        with pytest.raises(nb.DigitImageError, match="too many separate marks to be digits"):
+        words = r"^picture: too many separate marks to be digits \(20,449, over 2,000\); photograph or"
+        with pytest.raises(nb.DigitImageError, match=words + " draw the digits alone$"):
             nb.prepare_digits(Image.fromarray(specks))
     Image.fromarray(specks).save(tmp_path / "specks.png")
     table, errors = nb.recognize_files(untrained_model, [tmp_path / "specks.png"])
@@ -350,3 +351,51 @@ def update():
 
 if __name__ == "__main__" and sys.argv[1:] == ["--update"]:
     update()
+
+
+def test_tight_crops_to_the_ink_and_places_its_box_in_the_picture(nb):
+    part = np.pad(np.ones((2, 4)), ((2, 3), (1, 5)))  # Ink in rows 2–3, columns 1–4.
+    cropped, box = nb.tight(part, top=5, left=7)
+    assert np.array_equal(cropped, np.ones((2, 4))) and box == (7, 9, 8, 12)
+    assert nb.tight(part)[1] == (2, 4, 1, 5)
+
+
+@pytest.mark.parametrize("speck", [(60, 45), (10, 35), (105, 35)], ids=["beside", "above", "below"])
+def test_a_speck_of_dust_near_a_digit_is_left_out_of_its_box(nb, speck):
+    """Dust is smaller both ways than a tenth of the tallest mark: it is neither a digit nor a piece of one."""
+    ink = np.zeros((120, 260), np.float32)
+    ink[20:100, 30:40] = ink[20:100, 150:160] = 1  # Two 1s.
+    ink[speck[0] : speck[0] + 3, speck[1] : speck[1] + 3] = 1
+    digits, missing = nb.find_digits(ink, 0.5)
+    assert [box for _, box in digits] == [(20, 100, 30, 40), (20, 100, 150, 160)] and not missing
+
+
+@pytest.mark.parametrize("pen", [25, 45])
+def test_a_bold_marker_digit_is_thinned_to_an_mnist_stroke(nb, pen):
+    """A ring drawn with a marker as wide as a fifth of its height or more: MNIST's pens were finer."""
+    picture = Image.new("L", (200, 200), "white")
+    ImageDraw.Draw(picture).ellipse((40, 20, 160, 180), outline="black", width=pen)
+    inputs = nb.prepare_digits(picture)[0]
+    assert nb.stroke_width(inputs[0] > 0.5) <= nb.STROKE_RANGE[1] + 0.1
+
+
+def test_a_blank_picture_is_refused_saying_there_is_no_ink(nb):
+    with pytest.raises(nb.DigitImageError) as caught:
+        nb.prepare_digits(Image.new("L", (200, 200), "white"))
+    assert str(caught.value) == (
+        "picture: no ink found: the picture is blank or one colour; photograph a written digit")
+
+
+def test_a_picture_over_the_largest_side_is_refused_before_it_is_decoded(nb, tmp_path):
+    Image.new("L", (1200, 300), "white").save(tmp_path / "wide.png")
+    with pytest.raises(nb.DigitImageError) as caught:
+        nb.load_digit_image(tmp_path / "wide.png", max_side=1000)
+    assert str(caught.value) == "wide.png: a picture far larger than the pad"
+    assert nb.load_digit_image(tmp_path / "wide.png", max_side=1200).size == (1200, 300)
+
+
+@pytest.mark.parametrize("name", ["IMG_0001.HEIC", "photo.heif"])
+def test_a_heic_or_heif_file_is_refused_as_a_heic_photo(nb, tmp_path, name):
+    (tmp_path / name).write_bytes(b"\0\0\0\x18ftypheic\0\0\0\0mif1heic" + bytes(64))
+    with pytest.raises(nb.DigitImageError, match=f"^{name}: a HEIC photo: save it as JPEG"):
+        nb.load_digit_image(tmp_path / name)
