@@ -399,3 +399,32 @@ def test_a_heic_or_heif_file_is_refused_as_a_heic_photo(nb, tmp_path, name):
     (tmp_path / name).write_bytes(b"\0\0\0\x18ftypheic\0\0\0\0mif1heic" + bytes(64))
     with pytest.raises(nb.DigitImageError, match=f"^{name}: a HEIC photo: save it as JPEG"):
         nb.load_digit_image(tmp_path / name)
+
+
+@pytest.mark.parametrize("picture", ["photo-2.png", "photo-7-ruled.png"])
+@pytest.mark.parametrize("exposure", [0.4, 0.7])
+def test_a_darker_exposure_of_a_photo_gives_the_same_ink(nb, picture, exposure):
+    """Ink is measured as a share of the paper's light, so a dim photo reads as a bright one does."""
+    grey = nb.grayscale(Image.open(GOLDEN / picture))
+    ink, threshold = nb.find_ink(grey)
+    dim_ink, dim_threshold = nb.find_ink(grey * np.float32(exposure))
+    assert np.allclose(dim_ink, ink, atol=1e-4) and dim_threshold == pytest.approx(threshold, abs=1e-5)
+
+
+def test_a_short_mark_far_below_a_digit_is_noted_not_joined_to_it(nb):
+    """A bar more than half the digit's height below it (a dash on the next line) is not its stroke."""
+    ink = np.zeros((220, 200), np.float32)
+    ink[20:100, 50:60] = 1  # A 1,
+    ink[150:170, 40:70] = 1  # and a short bar 50 rows under it (a 5's bar would touch or nearly).
+    digits, missing = nb.find_digits(ink, 0.5)
+    assert [box for _, box in digits] == [(20, 100, 50, 60)] and missing == {"mark": [1]}
+    ink[150:170] = 0
+    ink[115:135, 40:70] = 1  # 15 rows under it: a piece of the digit.
+    assert [box for _, box in nb.find_digits(ink, 0.5)[0]] == [(20, 135, 40, 70)]
+
+
+@pytest.mark.parametrize("kind", ["JPEG", "BMP", "PNG"])
+def test_a_still_picture_counts_one_frame(nb, tmp_path, kind):
+    """JPEG and BMP have no frame count in Pillow: one frame, so no note about an animation."""
+    Image.new("RGB", (40, 40), "white").save(tmp_path / f"still.{kind.lower()}", kind)
+    assert nb.load_digit_image(tmp_path / f"still.{kind.lower()}").info["frames"] == 1
