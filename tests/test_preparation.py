@@ -428,3 +428,32 @@ def test_a_still_picture_counts_one_frame(nb, tmp_path, kind):
     """JPEG and BMP have no frame count in Pillow: one frame, so no note about an animation."""
     Image.new("RGB", (40, 40), "white").save(tmp_path / f"still.{kind.lower()}", kind)
     assert nb.load_digit_image(tmp_path / f"still.{kind.lower()}").info["frames"] == 1
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_film_grain_on_the_paper_is_not_taken_for_ink(nb, seed):
+    """Noise of a tenth of the grey range: the cut stays five noise widths above the paper."""
+    grey = nb.grayscale(Image.open(GOLDEN / "photo-2.png"))
+    clean_ink, clean_threshold = nb.find_ink(grey)
+    digit = ndimage.binary_dilation(clean_ink > clean_threshold, iterations=3)
+    grain = np.random.default_rng(seed).normal(0, 0.1, grey.shape).astype(np.float32)
+    ink, threshold = nb.find_ink(np.clip(grey + grain, 0, 1))
+    assert ((ink > threshold) & ~digit).sum() <= 5  # Pixels of grain read as ink, off the digit.
+    assert ((ink > threshold) & digit).sum() > 0.6 * (clean_ink > clean_threshold).sum()
+
+
+def test_pieces_keep_joining_until_no_more_join(nb):
+    """A short piece too far from a short piece alone, but near enough once that one has joined the
+    tall stroke it touches, is part of the digit too: joining is repeated, not done in one pass."""
+    groups = [[165, 180, 5, 20, [1]], [130, 145, 30, 45, [2]], [0, 100, 40, 50, [3]]]
+    assert nb.joined_pieces(groups, tallest=100) == [[0, 180, 5, 50, [1, 2, 3]]]
+
+
+@pytest.mark.parametrize("last_gap, note", [(90, {"gap": [2]}), (60, {})])
+def test_a_gap_over_twice_the_narrowest_and_most_of_a_digit_wide_is_noted(nb, last_gap, note):
+    """Three digits 100 rows tall, 35 columns apart, then last_gap: 90 is over twice 35 (not
+    thrice) and over 0.8 of a digit's height (a digit may be missing there); 60 is neither."""
+    part = np.ones((100, 50), np.float32)
+    lefts = [0, 85, 135 + last_gap]
+    row = [(part, (0, 100, left, left + 50)) for left in lefts]
+    assert nb.missing_digits([row], marks=[]) == note
