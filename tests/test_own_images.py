@@ -44,25 +44,26 @@ def digit_like_picture(width, height, points, line_width, ink, paper, mode):
 @st.composite
 def pictures(draw):
     width, height = draw(st.integers(12, 400)), draw(st.integers(12, 400))
-    # The digit's box: anywhere in the picture, at least a third of its shorter side.
+    # The digit's box: anywhere in the picture but its outermost pixels, at least a third of its
+    # shorter side. (A stroke lying along the edge is taken for the paper there: "no ink found".)
     side = min(width, height)
     box_w = draw(st.integers(max(4, side // 3), width - 2))
     box_h = draw(st.integers(max(4, side // 3), height - 2))
     left, top = draw(st.integers(1, width - box_w - 1)), draw(st.integers(1, height - box_h - 1))
     fractions = draw(st.lists(st.tuples(st.floats(0, 1), st.floats(0, 1)), min_size=2, max_size=5))
-    points = [(left + fx * box_w, top + fy * box_h) for fx, fy in fractions]
+    points = [(left + fx * (box_w - 1), top + fy * (box_h - 1)) for fx, fy in fractions]
     xs, ys = [x for x, _ in points], [y for _, y in points]
     if max(xs) - min(xs) + max(ys) - min(ys) < 3:  # Not a mere dot: a line to the box's farthest corner.
-        far_x = left + box_w if xs[0] < left + box_w / 2 else left
-        points.append((far_x, top + box_h if ys[0] < top + box_h / 2 else top))
+        far_x = left + box_w - 1 if xs[0] < left + box_w / 2 else left
+        points.append((far_x, top + box_h - 1 if ys[0] < top + box_h / 2 else top))
     line_width = draw(st.integers(1, max(1, min(box_w, box_h) // 6)))
     paper = draw(st.integers(0, 255))
     ink = draw(st.integers(0, 255).filter(lambda value: abs(value - paper) >= 80))
     return digit_like_picture(width, height, points, line_width, ink, paper, draw(st.sampled_from(MODES)))
 
 
-# Derandomized: the same 60 pictures each run (random search found rare misses in 12–50-pixel
-# pictures; see issue 28's note).
+# Derandomized: the same 60 pictures each run. A search of 20,000 found one miss in 12–60-pixel
+# pictures besides strokes on the edge: the test below.
 @settings(max_examples=60, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(picture=pictures())
@@ -76,6 +77,16 @@ def test_prepare_digits_gives_centred_mnist_style_inputs(nb, picture):
         assert np.all(np.abs(center - nb.MNIST_CENTER) <= 1), center
         rows, cols = np.nonzero(digit > 0.1)
         assert max(np.ptp(rows), np.ptp(cols)) + 1 <= nb.MNIST_BOX + 4  # Scaled to MNIST's 20-px box.
+
+
+@pytest.mark.xfail(strict=True, reason="not mended yet: the 7 is cut in two at a neck column")
+def test_a_tiny_seven_of_one_pixel_strokes_is_one_centred_digit(nb):
+    """Found by a random search (20 × 20, light ink on dark, a palette picture): the bar and the
+    diagonal are read as two digits, and the bar's input carries a stray pixel 2.3 rows off centre."""
+    points = [(5.37, 18.0), (16.0, 6.0), (1.0, 6.0), (4.84, 7.41)]
+    inputs, _ = nb.prepare_digits(digit_like_picture(20, 20, points, 1, 131, 37, "P"))
+    assert len(inputs) == 1
+    assert np.all(np.abs(np.array(ndimage.center_of_mass(inputs[0])) - nb.MNIST_CENTER) <= 1)
 
 
 @pytest.mark.parametrize("ink, paper", [(0, 255), (255, 0), (40, 200)])
