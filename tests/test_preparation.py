@@ -449,11 +449,20 @@ def test_pieces_keep_joining_until_no_more_join(nb):
     assert nb.joined_pieces(groups, tallest=100) == [[0, 180, 5, 50, [1, 2, 3]]]
 
 
-@pytest.mark.parametrize("last_gap, note", [(90, {"gap": [2]}), (60, {})])
+@pytest.mark.parametrize("last_gap, note", [(90, {"gap": [2]}), (75, {}), (60, {})])
 def test_a_gap_over_twice_the_narrowest_and_most_of_a_digit_wide_is_noted(nb, last_gap, note):
     """Three digits 100 rows tall, 35 columns apart, then last_gap: 90 is over twice 35 (not
-    thrice) and over 0.8 of a digit's height (a digit may be missing there); 60 is neither."""
+    thrice) and over 0.8 of a digit's height (a digit may be missing there); 75 is not over 0.8
+    of a digit's height; 60 is neither."""
     part = np.ones((100, 50), np.float32)
     lefts = [0, 85, 135 + last_gap]
     row = [(part, (0, 100, left, left + 50)) for left in lefts]
     assert nb.missing_digits([row], marks=[]) == note
+
+
+def test_a_wide_gap_in_the_second_row_is_numbered_after_the_first_row(nb):
+    """Two digits, then on the next row three with a wide gap after the second: after digit 4."""
+    part = np.ones((100, 50), np.float32)
+    first = [(part, (0, 100, left, left + 50)) for left in (0, 85)]
+    second = [(part, (200, 300, left, left + 50)) for left in (0, 85, 225)]
+    assert nb.missing_digits([first, second], marks=[]) == {"gap": [4]}
