@@ -116,9 +116,8 @@ def test_a_bad_path_is_named_before_training(nb, defaults, tmp_path, change, wor
     (tmp_path / "model folder.h5").mkdir()
     os.mkfifo(tmp_path / "pipe.png")
     os.mkfifo(tmp_path / "pipe.keras")
-    server = socket.socket(socket.AF_UNIX)  # A kind with no name of its own.
-    server.bind(str(tmp_path / "socket.png"))
-    server.close()
+    with socket.socket(socket.AF_UNIX) as server:  # A kind with no name of its own.
+        server.bind(str(tmp_path / "socket.png"))
     with pytest.raises(nb.ParameterError) as caught:
         nb.check_parameters(parameters_in(tmp_path, defaults, **change))
     assert words.format(tmp=tmp_path) in str(caught.value), str(caught.value)

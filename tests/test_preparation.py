@@ -349,10 +349,6 @@ def update():
         print("wrote", GOLDEN / "expected" / picture.name)
 
 
-if __name__ == "__main__" and sys.argv[1:] == ["--update"]:
-    update()
-
-
 def test_tight_crops_to_the_ink_and_places_its_box_in_the_picture(nb):
     part = np.pad(np.ones((2, 4)), ((2, 3), (1, 5)))  # Ink in rows 2–3, columns 1–4.
     cropped, box = nb.tight(part, top=5, left=7)
@@ -426,8 +422,9 @@ def test_a_short_mark_far_below_a_digit_is_noted_not_joined_to_it(nb):
 @pytest.mark.parametrize("kind", ["JPEG", "BMP", "PNG"])
 def test_a_still_picture_counts_one_frame(nb, tmp_path, kind):
     """JPEG and BMP have no frame count in Pillow: one frame, so no note about an animation."""
-    Image.new("RGB", (40, 40), "white").save(tmp_path / f"still.{kind.lower()}", kind)
-    assert nb.load_digit_image(tmp_path / f"still.{kind.lower()}").info["frames"] == 1
+    path = tmp_path / f"still.{kind.lower()}"
+    Image.new("RGB", (40, 40), "white").save(path, kind)
+    assert nb.load_digit_image(path).info["frames"] == 1
 
 
 @pytest.mark.parametrize("seed", [0, 1])
@@ -449,20 +446,24 @@ def test_pieces_keep_joining_until_no_more_join(nb):
     assert nb.joined_pieces(groups, tallest=100) == [[0, 180, 5, 50, [1, 2, 3]]]
 
 
+def digits_in_a_row(top, lefts):
+    """find_digits's row: solid digits 100 rows tall and 50 columns wide at these left edges."""
+    return [(np.ones((100, 50), np.float32), (top, top + 100, left, left + 50)) for left in lefts]
+
+
 @pytest.mark.parametrize("last_gap, note", [(90, {"gap": [2]}), (75, {}), (60, {})])
 def test_a_gap_over_twice_the_narrowest_and_most_of_a_digit_wide_is_noted(nb, last_gap, note):
     """Three digits 100 rows tall, 35 columns apart, then last_gap: 90 is over twice 35 (not
     thrice) and over 0.8 of a digit's height (a digit may be missing there); 75 is not over 0.8
     of a digit's height; 60 is neither."""
-    part = np.ones((100, 50), np.float32)
-    lefts = [0, 85, 135 + last_gap]
-    row = [(part, (0, 100, left, left + 50)) for left in lefts]
-    assert nb.missing_digits([row], marks=[]) == note
+    assert nb.missing_digits([digits_in_a_row(0, [0, 85, 135 + last_gap])], marks=[]) == note
 
 
 def test_a_wide_gap_in_the_second_row_is_numbered_after_the_first_row(nb):
     """Two digits, then on the next row three with a wide gap after the second: after digit 4."""
-    part = np.ones((100, 50), np.float32)
-    first = [(part, (0, 100, left, left + 50)) for left in (0, 85)]
-    second = [(part, (200, 300, left, left + 50)) for left in (0, 85, 225)]
-    assert nb.missing_digits([first, second], marks=[]) == {"gap": [4]}
+    rows = [digits_in_a_row(0, [0, 85]), digits_in_a_row(200, [0, 85, 225])]
+    assert nb.missing_digits(rows, marks=[]) == {"gap": [4]}
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["--update"]:
+    update()

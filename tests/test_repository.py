@@ -296,7 +296,8 @@ def test_the_mutation_setup_names_files_tests_and_functions_that_exist():
     # mutmut runs the tests in its copy of the project: whatever they read must be copied there.
     copied = {path.strip().split("/")[0] for path in named if path.strip()}
     # Top-level .gitignore patterns such as "/*.tflite" or "build/" (what the notebook writes).
-    git_ignored = [pattern.strip("/") for pattern in (ROOT / ".gitignore").read_text().split()]
+    git_ignored = [line.strip().strip("/") for line in (ROOT / ".gitignore").read_text().splitlines()
+                   if line.strip() and not line.startswith("#")]
     top = {path.name for path in ROOT.iterdir()}
     read = {name for file in (ROOT / "tests").glob("*.py") if file.name != "test_repository.py"
             for name in re.findall(r'"([^"/\s]+)/?"', file.read_text()) if name in top}
