@@ -465,5 +465,98 @@ def test_a_wide_gap_in_the_second_row_is_numbered_after_the_first_row(nb):
     assert nb.missing_digits(rows, marks=[]) == {"gap": [4]}
 
 
+# The rules' edges, as the finder's comments state them: a mutant moving one by a pixel fails.
+def test_as_many_marks_as_max_marks_are_read_and_one_more_is_refused(nb):
+    """A 1 among 1,998 specks is 2,000 marks ("More: noise or a texture"): read, the specks
+    dropped as dust; one speck more is refused."""
+    ink = np.zeros((240, 300), np.float32)
+    ink[0:100, 0:10] = 1  # The 1.
+    rows, cols = np.mgrid[120:240:2, 20:300:2].reshape(2, -1)
+    ink[rows[: nb.MAX_MARKS - 1], cols[: nb.MAX_MARKS - 1]] = 1
+    assert [box for _, box in nb.find_digits(ink, 0.5)[0]] == [(0, 100, 0, 10)]
+    ink[rows[nb.MAX_MARKS - 1], cols[nb.MAX_MARKS - 1]] = 1
+    with pytest.raises(nb.DigitImageError, match=r"\(2,001, over 2,000\)"):
+        nb.find_digits(ink, 0.5)
+
+
+def test_ink_at_the_threshold_is_paper(nb):
+    ink = np.zeros((60, 60), np.float32)
+    ink[10:50, 10:20] = 1
+    ink[10:50, 40:50] = 0.5  # Exactly the threshold: not above it.
+    assert [box for _, box in nb.find_digits(ink, 0.5)[0]] == [(10, 50, 10, 20)]
+
+
+@pytest.mark.parametrize("height, joined", [(39, True), (40, False)])
+def test_a_mark_40_percent_as_tall_as_the_tallest_is_a_digit_not_a_piece(nb, height, joined):
+    """Beside a digit 100 rows tall and 5 columns off its side: a piece (a 5's bar) when under 40
+    rows, a digit of its own from 40 rows on, which must share half its width to join."""
+    assert nb.one_digit((0, 100, 0, 20), (30, 30 + height, 25, 45), tallest=100) is joined
+
+
+@pytest.mark.parametrize("height, digits, missing", [(40, 2, {"size": [2]}), (39, 1, {"mark": [1]})])
+def test_a_mark_apart_is_a_digit_from_40_percent_of_the_tallest(nb, height, digits, missing):
+    ink = np.zeros((120, 120), np.float32)
+    ink[0:100, 0:10] = 1
+    ink[60 : 60 + height, 60:70] = 1  # 50 columns away: too far to be a piece of the 1.
+    found, noted = nb.find_digits(ink, 0.5)
+    assert (len(found), noted) == (digits, missing)  # A digit 2.5 times smaller, or a mark: noted.
+
+
+@pytest.mark.parametrize("length, box", [(10, (0, 100, 0, 17)), (9, (0, 100, 0, 10))])
+def test_a_mark_a_tenth_as_long_as_the_tallest_is_kept_and_a_shorter_one_is_dust(nb, length, box):
+    ink = np.zeros((120, 40), np.float32)
+    ink[0:100, 0:10] = 1
+    ink[50 : 50 + length, 16] = 1  # A hairline 6 columns off the 1's side: a piece of it, or dust.
+    assert [box for _, box in nb.find_digits(ink, 0.5)[0]] == [box]
+
+
+@pytest.mark.parametrize("column, box", [(25, (0, 100, 0, 26)), (26, (0, 100, 0, 10))])
+def test_a_short_mark_joins_a_digit_up_to_mark_reach_beyond_its_side(nb, column, box):
+    """15 columns beyond a 1 100 rows tall (MARK_REACH of it) a short mark is a piece of it."""
+    ink = np.zeros((120, 40), np.float32)
+    ink[0:100, 0:10] = 1
+    ink[40:60, column] = 1
+    assert [box for _, box in nb.find_digits(ink, 0.5)[0]] == [box]
+
+
+@pytest.mark.parametrize("width, digits", [(46, 1), (47, 2)])
+def test_a_mark_is_cut_at_its_neck_only_when_over_max_width_times_its_height(nb, width, digits):
+    """Two blocks 40 rows tall joined by a thin bar: 46 columns is 1.15 × 40, not over it."""
+    ink = np.zeros((60, 80), np.float32)
+    ink[10:50, 10 : 10 + width - 26] = 1
+    ink[28:30, 10 + width - 26 : 10 + width - 20] = 1  # The neck, 2 rows thick.
+    ink[10:50, 10 + width - 20 : 10 + width] = 1
+    assert len(nb.find_digits(ink, 0.5)[0]) == digits
+
+
+@pytest.mark.parametrize("short, digits", [(30, 2), (29, 1)])
+def test_a_wide_mark_is_cut_only_into_halves_60_percent_as_tall_as_it(nb, short, digits):
+    """A block 50 rows tall, a thin neck, and a block 30 rows tall (0.6 × 50): cut in two; one
+    row shorter, the short half could be a flourish: the mark stays whole."""
+    ink = np.zeros((70, 90), np.float32)
+    ink[10:60, 10:40] = 1
+    ink[40:42, 40:42] = 1  # The neck.
+    ink[60 - short : 60, 42:72] = 1
+    assert len(nb.find_digits(ink, 0.5)[0]) == digits
+
+
+@pytest.mark.parametrize("mark, noted", [((20, 25), True), ((20, 24), False), ((25, 1), True),
+                                         ((24, 1), False)])
+def test_a_mark_a_quarter_as_tall_or_a_tenth_of_the_ink_is_noted(nb, mark, noted):
+    """Beside one digit 100 × 50 (5,000 pixels of ink): a mark 25 rows tall, or holding 500
+    pixels of ink, may be a digit; one row or one column less is not."""
+    part = np.ones(mark, np.float32)
+    marks = [(part, (0, mark[0], 100, 100 + mark[1]))]
+    noted_marks = {"mark": [1]} if noted else {}
+    assert nb.missing_digits([digits_in_a_row(0, [0])], marks) == noted_marks
+
+
+@pytest.mark.parametrize("tall, note", [(180, {}), (181, {"size": [1]})])
+def test_sizes_are_noted_when_one_digit_is_over_max_sizes_times_another(nb, tall, note):
+    row = [(np.ones((100, 50), np.float32), (0, 100, 0, 50)),
+           (np.ones((tall, 50), np.float32), (0, tall, 85, 135))]
+    assert nb.missing_digits([row], marks=[]) == note
+
+
 if __name__ == "__main__" and sys.argv[1:] == ["--update"]:
     update()
