@@ -254,15 +254,17 @@ def test_a_typed_digit_with_a_hard_shadow_edge_through_the_middle_reads_right(nb
         assert quick_model.predict(shadowed[None], verbose=0).argmax() == digit, digit
 
 
+@pytest.mark.parametrize("paper, pen", [(255, 0), (60, 230)], ids=["black on white", "dark mode"])
 @pytest.mark.parametrize("stem", [19, 26], ids=["inside", "touching the right edge"])
-def test_long_strokes_of_a_drawing_are_not_taken_for_ruled_lines(nb, stem):
+def test_long_strokes_of_a_drawing_are_not_taken_for_ruled_lines(nb, stem, paper, pen):
     """A flat drawing's two long strokes are kept, even where one touches the picture's edge
-    (issue 28)."""
-    drawing = np.full((28, 28), 255, np.uint8)
-    drawing[4:25, 6:8] = drawing[4:25, stem : stem + 2] = drawing[14:16, 6:stem] = 0  # A square 4.
-    grey = nb.grayscale(Image.fromarray(drawing))
-    ink, _ = nb.find_ink(grey)
-    assert np.array_equal(ink, 1 - grey)
+    (issue 28), also drawn light on a dark grey (a drawing app's dark mode)."""
+    drawing = np.full((28, 28), paper, np.uint8)
+    drawing[4:25, 6:8] = drawing[4:25, stem : stem + 2] = drawing[14:16, 6:stem] = pen  # A square 4.
+    ink, threshold = nb.find_ink(nb.grayscale(Image.fromarray(drawing)))
+    assert np.array_equal(ink > threshold, drawing == pen)
+    # Each stroke pixel holds the pen's share of the way from the paper to the far end of the greys.
+    assert np.allclose(ink[drawing == pen], abs(pen - paper) / max(paper, 255 - paper))
 
 
 # Fail fast and say why (issue 12): the picture size limit, odd files and folders, doubtful answers.
