@@ -533,6 +533,20 @@ def test_a_mark_is_cut_at_its_neck_only_when_over_max_width_times_its_height(nb,
     assert len(nb.find_digits(ink, 0.5)[0]) == digits
 
 
+@pytest.mark.parametrize("bridges, digits", [(3, 2), (4, 1)])
+def test_touching_digits_are_cut_where_a_column_holds_at_most_one_and_a_half_strokes(
+    nb, bridges, digits
+):
+    """Two combs of one-pixel lines (strokes 2 pixels wide by stroke_width's measure), 10 teeth
+    each, joined by bridges of one-pixel lines: 3 pixels a column is 1.5 strokes, a neck."""
+    ink = np.zeros((40, 50), np.float32)
+    ink[10:29, [10, 37]] = 1  # The combs' backs,
+    ink[10:29:2, 10:22] = ink[10:29:2, 26:38] = 1  # their teeth,
+    ink[[12, 16, 20, 24][:bridges], 22:26] = 1  # and the bridges between them.
+    assert nb.stroke_width(ink > 0) == 2
+    assert len(nb.find_digits(ink, 0.5)[0]) == digits
+
+
 @pytest.mark.parametrize("short, digits", [(30, 2), (29, 1)])
 def test_a_wide_mark_is_cut_only_into_halves_60_percent_as_tall_as_it(nb, short, digits):
     """A block 50 rows tall, a thin neck, and a block 30 rows tall (0.6 × 50): cut in two; one
