@@ -7,6 +7,7 @@ the notebook made of each when the file was written. A change that moves those i
     python tests/test_preparation.py --update   # rewrite the expected inputs after an intended change
 """
 
+import io
 import sys
 from pathlib import Path
 
@@ -574,6 +575,51 @@ def test_sizes_are_noted_when_one_digit_is_over_max_sizes_times_another(nb, tall
     row = [(np.ones((100, 50), np.float32), (0, 100, 0, 50)),
            (np.ones((tall, 50), np.float32), (0, tall, 85, 135))]
     assert nb.missing_digits([row], marks=[]) == note
+
+
+@pytest.mark.parametrize("digit", [1, 2, 3])
+def test_a_mark_left_out_is_noted_beside_the_digit_nearest_it(nb, digit):
+    """A mark 30 rows tall under one of three digits: the note names that digit."""
+    left = 85 * (digit - 1) + 20
+    marks = [(np.ones((30, 10), np.float32), (120, 150, left, left + 10))]
+    assert nb.missing_digits([digits_in_a_row(0, [0, 85, 170])], marks) == {"mark": [digit]}
+
+
+def test_a_digit_whose_top_is_at_the_rows_bottom_starts_the_next_row(nb):
+    """Only a digit whose top is above the row's bottom joins the row: this one is read second,
+    though it stands to the left."""
+    ink = np.zeros((200, 150), np.float32)
+    ink[0:100, 100:150] = ink[100:200, 0:50] = 1
+    boxes = [box for _, box in nb.find_digits(ink, 0.5)[0]]
+    assert boxes == [(0, 100, 100, 150), (100, 200, 0, 50)]
+
+
+def test_a_pencil_digit_beside_a_pen_digit_in_a_flat_drawing_is_raised_to_the_pens_ink(nb):
+    """Noise-free white paper: each mark is still cut at a share of its own darkest."""
+    drawing = np.full((100, 140), 255, np.uint8)
+    drawing[20:80, 30:36] = 0  # A 1 in black pen,
+    drawing[20:80, 100:106] = 170  # and one in grey pencil.
+    ink, threshold = nb.find_ink(nb.grayscale(Image.fromarray(drawing)))
+    assert ink[20:80, 100:106].min() == pytest.approx(ink[20:80, 30:36].min(), rel=0.01)
+    assert ink[20:80, 100:106].min() > threshold
+
+
+@pytest.mark.parametrize("extra, side", [(0, 2048), (1, 1025)])
+def test_a_picture_over_twice_the_work_size_is_reduced_before_the_work(nb, extra, side):
+    """Up to 2,048 pixels wide it is worked whole; one pixel more, at half its size."""
+    grey = nb.grayscale(Image.new("L", (2 * nb.WORK_SIZE + extra, 10), 255))
+    assert grey.shape[1] == side
+
+
+def test_a_picture_file_pillow_finds_short_of_data_is_refused_as_corrupt(nb, tmp_path):
+    """Pillow raises a ValueError (no error number) for this damaged BMP header."""
+    data = io.BytesIO()
+    Image.new("L", (40, 40), 200).save(data, "BMP")
+    damaged = bytearray(data.getvalue())
+    damaged[30] ^= 1  # The compression field.
+    (tmp_path / "damaged.bmp").write_bytes(bytes(damaged))
+    with pytest.raises(nb.DigitImageError, match=r"truncated or corrupt \(not enough image data\)"):
+        nb.load_digit_image(tmp_path / "damaged.bmp")
 
 
 if __name__ == "__main__" and sys.argv[1:] == ["--update"]:
