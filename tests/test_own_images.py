@@ -137,7 +137,7 @@ def bad_files(folder):
     Image.new("LAB", (64, 64), (50, 0, 0)).save(folder / "lab.tif")
     return {
         "notes.png": "not a picture",
-        "empty.jpg": "empty",
+        "empty.jpg": "the file is empty (0 bytes); use a PNG",
         "truncated.png": "truncated",
         "truncated.jpg": "truncated",
         "blank.png": "no ink",
@@ -489,7 +489,8 @@ def test_a_pixel_mode_pillow_cannot_convert_is_named(nb, monkeypatch):
         raise ValueError(f"conversion from RGB to {mode} not supported")
 
     monkeypatch.setattr(picture, "convert", refuse)
-    with pytest.raises(nb.DigitImageError, match="unsupported pixel mode RGB; save it as an RGB PNG or JPEG"):
+    words = r"^odd\.tif: unsupported pixel mode RGB; save it as an RGB PNG or JPEG$"
+    with pytest.raises(nb.DigitImageError, match=words):
         nb.grayscale(picture, "odd.tif")
 
 

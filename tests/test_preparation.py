@@ -464,6 +464,12 @@ def test_a_gap_over_twice_the_narrowest_and_most_of_a_digit_wide_is_noted(nb, la
     assert nb.missing_digits([digits_in_a_row(0, [0, 85, 135 + last_gap])], marks=[]) == note
 
 
+@pytest.mark.parametrize("last_gap, note", [(91, {"gap": [2]}), (90, {})])
+def test_a_gap_exactly_twice_the_narrowest_is_not_noted(nb, last_gap, note):
+    """Narrowest gap 45: a last gap of 90 is twice it, not over; 91 is (both over 0.8 × 100)."""
+    assert nb.missing_digits([digits_in_a_row(0, [0, 95, 145 + last_gap])], marks=[]) == note
+
+
 def test_a_wide_gap_in_the_second_row_is_numbered_after_the_first_row(nb):
     """Two digits, then on the next row three with a wide gap after the second: after digit 4."""
     rows = [digits_in_a_row(0, [0, 85]), digits_in_a_row(200, [0, 85, 225])]
@@ -496,6 +502,17 @@ def test_a_mark_40_percent_as_tall_as_the_tallest_is_a_digit_not_a_piece(nb, hei
     """Beside a digit 100 rows tall and 5 columns off its side: a piece (a 5's bar) when under 40
     rows, a digit of its own from 40 rows on, which must share half its width to join."""
     assert nb.one_digit((0, 100, 0, 20), (30, 30 + height, 25, 45), tallest=100) is joined
+
+
+@pytest.mark.parametrize("gap, joined", [(49, True), (50, False)])
+def test_a_short_mark_joins_a_digit_less_than_half_its_height_below_it(nb, gap, joined):
+    assert nb.one_digit((0, 100, 0, 20), (100 + gap, 120 + gap, 0, 20), tallest=100) is joined
+
+
+@pytest.mark.parametrize("gap, joined", [(24, True), (25, False)])
+def test_stacked_pieces_a_quarter_of_the_taller_apart_are_two_rows(nb, gap, joined):
+    """Two tall pieces in the same columns (a 1 broken by a skipping pen, or two rows)."""
+    assert nb.one_digit((0, 100, 0, 20), (100 + gap, 160 + gap, 0, 20), tallest=100) is joined
 
 
 @pytest.mark.parametrize("height, digits, missing", [(40, 2, {"size": [2]}), (39, 1, {"mark": [1]})])
