@@ -178,18 +178,25 @@ def test_a_mark_left_out_that_could_be_a_digit_or_a_wide_gap_is_noted(nb):
     assert note == "a gap wide enough for a digit (after digit 1)"
 
 
-def test_prepare_digits_counts_the_pieces_of_a_digit_within_its_own_mask(nb):
+@pytest.mark.parametrize("mirrored", [False, True], ids=["1 first", "1 second"])
+def test_prepare_digits_counts_the_pieces_of_a_digit_within_its_own_mask(nb, mirrored):
     """Issue 27: a slanted 1 in five dashes (its largest a little over a fifth of its ink: a clear
     digit), and beside it a digit whose foot reaches into the 1's box, not into its strokes. Counted
-    in the box, the foot would be a sixth piece of the 1, and the 1 would be "no clear digit"."""
+    in the box, the foot would be a sixth piece of the 1, and the 1 would be "no clear digit".
+    Mirrored, the 1 is read second: the foot is still not its piece."""
     ink = np.zeros((170, 120), np.float32)
     for dash, (top, left) in enumerate([(10, 58), (27, 46), (44, 34), (61, 22), (78, 10)]):
         ink[top - (dash == 0) : top + 12, left : left + 5] = 1.0  # The first dash is 13 tall.
     ink[80:160, 80:86] = 1.0  # The second digit's stem, and its foot into the 1's box.
     ink[82:86, 54:86] = 1.0
+    boxes = [(9, 90, 10, 63), (80, 160, 54, 86)]
+    if mirrored:
+        ink = ink[:, ::-1]
+        boxes = [(top, bottom, 120 - right, 120 - left) for top, bottom, left, right in boxes[::-1]]
     inputs, measures = nb.prepare_digits(Image.fromarray(((1 - ink) * 255).astype(np.uint8)))
-    assert [measure["box"] for measure in measures] == [(9, 90, 10, 63), (80, 160, 54, 86)]
-    assert measures[0]["pieces"] == 5 and measures[0]["largest_piece"] == pytest.approx(65 / 305)
+    assert [measure["box"] for measure in measures] == boxes
+    one = measures[int(mirrored)]
+    assert one["pieces"] == 5 and one["largest_piece"] == pytest.approx(65 / 305)
     assert nb.doubt_note(np.eye(10)[[1, 2]], inputs, measures) == ""
 
 
