@@ -428,7 +428,7 @@ def test_a_short_mark_far_below_a_digit_is_noted_not_joined_to_it(nb):
     assert [box for _, box in digits] == [(20, 100, 50, 60)] and missing == {"mark": [1]}
     ink[150:170] = 0
     ink[115:135, 40:70] = 1  # 15 rows under it: a piece of the digit.
-    assert [box for _, box in nb.find_digits(ink, 0.5)[0]] == [(20, 135, 40, 70)]
+    assert boxes_found(nb, ink) == [(20, 135, 40, 70)]
 
 
 @pytest.mark.parametrize("kind", ["JPEG", "BMP", "PNG"])
@@ -458,9 +458,17 @@ def test_pieces_keep_joining_until_no_more_join(nb):
     assert nb.joined_pieces(groups, tallest=100) == [[0, 180, 5, 50, [1, 2, 3]]]
 
 
-def digits_in_a_row(top, lefts):
-    """find_digits's row: solid digits 100 rows tall and 50 columns wide at these left edges."""
-    return [(np.ones((100, 50), np.float32), (top, top + 100, left, left + 50)) for left in lefts]
+def boxes_found(nb, ink):
+    """The boxes of the digits find_digits reads in ink (cut at 0.5), in reading order."""
+    return [box for _, box in nb.find_digits(ink, 0.5)[0]]
+
+
+def digits_in_a_row(top, lefts, heights=None):
+    """find_digits's row: solid digits 50 columns wide at these left edges, 100 rows tall unless
+    heights are given."""
+    heights = heights or [100] * len(lefts)
+    return [(np.ones((tall, 50), np.float32), (top, top + tall, left, left + 50))
+            for left, tall in zip(lefts, heights, strict=True)]
 
 
 @pytest.mark.parametrize("last_gap, note", [(90, {"gap": [2]}), (75, {}), (60, {})])
@@ -491,9 +499,9 @@ def test_as_many_marks_as_max_marks_are_read_and_one_more_is_refused(nb):
     ink[0:100, 0:10] = 1  # The 1.
     rows, cols = np.mgrid[120:240:2, 20:300:2].reshape(2, -1)
     ink[rows[: nb.MAX_MARKS - 1], cols[: nb.MAX_MARKS - 1]] = 1
-    assert [box for _, box in nb.find_digits(ink, 0.5)[0]] == [(0, 100, 0, 10)]
+    assert boxes_found(nb, ink) == [(0, 100, 0, 10)]
     ink[rows[nb.MAX_MARKS - 1], cols[nb.MAX_MARKS - 1]] = 1
-    with pytest.raises(nb.DigitImageError, match=r"\(2,001, over 2,000\)"):
+    with pytest.raises(nb.DigitImageError, match=rf"\({nb.MAX_MARKS + 1:,}, over {nb.MAX_MARKS:,}\)"):
         nb.find_digits(ink, 0.5)
 
 
@@ -501,7 +509,7 @@ def test_ink_at_the_threshold_is_paper(nb):
     ink = np.zeros((60, 60), np.float32)
     ink[10:50, 10:20] = 1
     ink[10:50, 40:50] = 0.5  # Exactly the threshold: not above it.
-    assert [box for _, box in nb.find_digits(ink, 0.5)[0]] == [(10, 50, 10, 20)]
+    assert boxes_found(nb, ink) == [(10, 50, 10, 20)]
 
 
 @pytest.mark.parametrize("height, joined", [(39, True), (40, False)])
@@ -536,7 +544,7 @@ def test_a_mark_a_tenth_as_long_as_the_tallest_is_kept_and_a_shorter_one_is_dust
     ink = np.zeros((120, 40), np.float32)
     ink[0:100, 0:10] = 1
     ink[50 : 50 + length, 16] = 1  # A hairline 6 columns off the 1's side: a piece of it, or dust.
-    assert [box for _, box in nb.find_digits(ink, 0.5)[0]] == [box]
+    assert boxes_found(nb, ink) == [box]
 
 
 @pytest.mark.parametrize("column, box", [(25, (0, 100, 0, 26)), (26, (0, 100, 0, 10))])
@@ -545,7 +553,7 @@ def test_a_short_mark_joins_a_digit_up_to_mark_reach_beyond_its_side(nb, column,
     ink = np.zeros((120, 40), np.float32)
     ink[0:100, 0:10] = 1
     ink[40:60, column] = 1
-    assert [box for _, box in nb.find_digits(ink, 0.5)[0]] == [box]
+    assert boxes_found(nb, ink) == [box]
 
 
 @pytest.mark.parametrize("width, digits", [(46, 1), (47, 2)])
@@ -596,9 +604,7 @@ def test_a_mark_a_quarter_as_tall_or_a_tenth_of_the_ink_is_noted(nb, mark, noted
 
 @pytest.mark.parametrize("tall, note", [(180, {}), (181, {"size": [1]})])
 def test_sizes_are_noted_when_one_digit_is_over_max_sizes_times_another(nb, tall, note):
-    row = [(np.ones((100, 50), np.float32), (0, 100, 0, 50)),
-           (np.ones((tall, 50), np.float32), (0, tall, 85, 135))]
-    assert nb.missing_digits([row], marks=[]) == note
+    assert nb.missing_digits([digits_in_a_row(0, [0, 85], [100, tall])], marks=[]) == note
 
 
 @pytest.mark.parametrize("digit", [1, 2, 3])
@@ -614,7 +620,7 @@ def test_a_digit_whose_top_is_at_the_rows_bottom_starts_the_next_row(nb):
     though it stands to the left."""
     ink = np.zeros((200, 150), np.float32)
     ink[0:100, 100:150] = ink[100:200, 0:50] = 1
-    boxes = [box for _, box in nb.find_digits(ink, 0.5)[0]]
+    boxes = boxes_found(nb, ink)
     assert boxes == [(0, 100, 100, 150), (100, 200, 0, 50)]
 
 
