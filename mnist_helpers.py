@@ -918,12 +918,12 @@ def recognize_files(model, pictures, **compare):
             errors.append((name, with_frames(error.reason, frames)))
         except Exception as error:  # Still names the file; the others go on.
             errors.append((name, f"could not be prepared ({type(error).__name__}: {error})"))
-    # One call per model for all the pictures' digits (maybe none).
-    batch = np.concatenate([np.zeros((0, 28, 28), np.float32), *(row[2] for row in prepared)])
-    starts = np.cumsum([len(row[2]) for row in prepared])[:-1]
+    # One call per model for all the pictures' digits, if any (a Conv2D fails on an empty batch).
+    batch = [row[2] for row in prepared]
+    starts = np.cumsum([len(inputs) for inputs in batch])[:-1]
     others = {label: other for label, other in compare.items() if other is not model}
     answers = [
-        np.split(np.asarray(reader(batch, training=False)), starts)
+        np.split(np.asarray(reader(np.concatenate(batch), training=False)), starts) if batch else []
         for reader in [model, *others.values()]
     ]
     rows = []

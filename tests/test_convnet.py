@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from notebook import code_cell, exec_cell, run_until
 from pad import ONE, canvas, png, send_from_page
+from PIL import Image
 
 
 @pytest.fixture(scope="module")
@@ -70,3 +71,13 @@ def test_the_drawing_pad_loads_the_convnets_file(nb, convnet, tmp_path):
     pad = nb.drawing_pad(str(path))
     send_from_page(pad, png(canvas(ONE)), 1)
     assert len(pad.digits) == 1 and len(pad.probabilities[0]) == 10
+
+
+def test_pictures_with_no_digit_read_are_answered_without_calling_the_convnet(nb, convnet, tmp_path):
+    """TensorFlow's Conv2D fails on an empty batch: a folder of only refused pictures gives an empty table
+    and each refusal, for the convnet and for a model compared with it."""
+    Image.new("L", (60, 60), 255).save(tmp_path / "blank.png")
+    (tmp_path / "notes.png").write_text("not a picture")
+    table, errors = nb.recognize_files(convnet, sorted(tmp_path.iterdir()), dense=nb.model)
+    assert table.empty and [name for name, _ in errors] == ["blank.png", "notes.png"]
+    assert "no ink found" in errors[0][1]
