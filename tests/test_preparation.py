@@ -419,6 +419,11 @@ def test_a_darker_exposure_of_a_photo_gives_the_same_ink(nb, picture, exposure):
     assert np.allclose(dim_ink, ink, atol=1e-4) and dim_threshold == pytest.approx(threshold, abs=1e-5)
 
 
+def boxes_found(nb, ink):
+    """The boxes of the digits find_digits reads in ink (cut at 0.5), in reading order."""
+    return [box for _, box in nb.find_digits(ink, 0.5)[0]]
+
+
 def test_a_short_mark_far_below_a_digit_is_noted_not_joined_to_it(nb):
     """A bar more than half the digit's height below it (a dash on the next line) is not its stroke."""
     ink = np.zeros((220, 200), np.float32)
@@ -456,11 +461,6 @@ def test_pieces_keep_joining_until_no_more_join(nb):
     tall stroke it touches, is part of the digit too: joining is repeated, not done in one pass."""
     groups = [[165, 180, 5, 20, [1]], [130, 145, 30, 45, [2]], [0, 100, 40, 50, [3]]]
     assert nb.joined_pieces(groups, tallest=100) == [[0, 180, 5, 50, [1, 2, 3]]]
-
-
-def boxes_found(nb, ink):
-    """The boxes of the digits find_digits reads in ink (cut at 0.5), in reading order."""
-    return [box for _, box in nb.find_digits(ink, 0.5)[0]]
 
 
 def digits_in_a_row(top, lefts, heights=None):
@@ -620,8 +620,7 @@ def test_a_digit_whose_top_is_at_the_rows_bottom_starts_the_next_row(nb):
     though it stands to the left."""
     ink = np.zeros((200, 150), np.float32)
     ink[0:100, 100:150] = ink[100:200, 0:50] = 1
-    boxes = boxes_found(nb, ink)
-    assert boxes == [(0, 100, 100, 150), (100, 200, 0, 50)]
+    assert boxes_found(nb, ink) == [(0, 100, 100, 150), (100, 200, 0, 50)]
 
 
 def test_a_pencil_digit_beside_a_pen_digit_in_a_flat_drawing_is_raised_to_the_pens_ink(nb):
